@@ -1,0 +1,1 @@
+"""Orders. Filled by the customers issue; the app exists so the layout is complete."""
