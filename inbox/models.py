@@ -113,6 +113,7 @@ class Message(models.Model):
     sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # The policy decision that allowed an outbound send (window, messaging_type/tag, reply or push).
     decision = models.JSONField(default=dict, blank=True)
+    reply_token = models.CharField(max_length=255, blank=True, default="")  # LINE: the token this send consumed
     retry_key = models.UUIDField(null=True, blank=True)  # LINE X-Line-Retry-Key, reused on every retry
     attempts = models.PositiveSmallIntegerField(default=0)
     billed = models.BooleanField(null=True)  # LINE: counted against the paid quota (push) or free (reply)

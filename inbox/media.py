@@ -1,0 +1,41 @@
+"""Images the shop sends: checked, stored in our own storage, and given a URL the platforms can fetch.
+
+Customers open chats late, so the URL must keep working: files are kept (never expire) under
+`outbound/` and served from MEDIA_URL at PUBLIC_BASE_URL.
+"""
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+from inbox.errors import ApplicationError
+
+# The smaller of the platforms' limits: Messenger 8 MB by URL, LINE 10 MB.
+MAX_IMAGE_BYTES = 8 * 1024 * 1024
+ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png"}
+
+
+def store_image(upload) -> str:
+    """Validate an uploaded image (JPEG or PNG, at most 8 MB) and return its public URL."""
+    if upload.size > MAX_IMAGE_BYTES:
+        raise ApplicationError(_("The image is larger than 8 MB."))
+    data = upload.read()
+    try:
+        with Image.open(ContentFile(data)) as image:
+            image_format = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ApplicationError(_("This file is not a JPEG or PNG image.")) from None
+    if image_format not in ALLOWED_FORMATS:
+        raise ApplicationError(_("Only JPEG and PNG images can be sent."))
+    name = default_storage.save(f"outbound/{uuid.uuid4().hex}.{ALLOWED_FORMATS[image_format]}", ContentFile(data))
+    return public_url(name)
+
+
+def public_url(name: str) -> str:
+    return f"{settings.PUBLIC_BASE_URL}{settings.MEDIA_URL}{name}"

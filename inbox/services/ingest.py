@@ -1,0 +1,175 @@
+"""Turning parsed platform events into contacts, conversations and messages.
+
+Called by `integrations.tasks.webhook_receipt_process` (through settings.INBOUND_EVENT_HANDLER) inside a
+transaction. Every write is idempotent: the same event processed twice, or by two workers at once, leaves
+one message, because unique constraints decide (get_or_create retries its read on IntegrityError).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Greatest
+
+from inbox import events
+from inbox.models import Contact, Conversation, Message
+from integrations.base import EventKind, InboundEvent, MessageKind
+from integrations.models import Channel
+
+logger = logging.getLogger(__name__)
+
+# Messenger echoes carry our Send API `metadata`; we put this prefix and the message id there.
+OWN_METADATA_PREFIX = "inbox:"
+
+
+def own_metadata(message_id: int) -> str:
+    return f"{OWN_METADATA_PREFIX}{message_id}"
+
+
+def ingest_event(*, channel: Channel, event: InboundEvent) -> None:
+    handler = HANDLERS.get(event.kind)
+    if handler is None:  # OTHER and unsend are kept on the receipt only
+        return
+    if not event.user_id:
+        logger.info("event %s without a user id ignored", event.dedupe_key)
+        return
+    handler(channel, event)
+
+
+def contact_and_conversation(channel: Channel, user_id: str) -> tuple[Contact, Conversation, bool]:
+    contact, created = Contact.objects.get_or_create(channel=channel, platform_user_id=user_id)
+    conversation, _ = Conversation.objects.get_or_create(contact=contact, defaults={"channel": channel})
+    if created:
+        transaction.on_commit(lambda: _fetch_profile(contact.pk))
+    return contact, conversation, created
+
+
+def _fetch_profile(contact_id: int) -> None:
+    from inbox.tasks import contact_profile_fetch
+
+    contact_profile_fetch.delay(contact_id)
+
+
+def _on_inbound(channel: Channel, event: InboundEvent) -> None:
+    """A customer's message or postback: store it once, bump the conversation."""
+    contact, conversation, is_new = contact_and_conversation(channel, event.user_id)
+    kind = MessageKind.POSTBACK if event.kind == EventKind.POSTBACK else (event.message_kind or MessageKind.OTHER)
+    message, created = Message.objects.get_or_create(
+        channel=channel,
+        platform_message_id=event.message_id or event.dedupe_key,
+        defaults={
+            "conversation": conversation,
+            "direction": Message.Direction.INBOUND,
+            "source": Message.Source.CUSTOMER,
+            "kind": kind,
+            "text": event.text or (event.payload if event.kind == EventKind.POSTBACK else ""),
+            "attachments": [a.as_dict() for a in event.attachments],
+            "state": Message.State.RECEIVED,
+            "platform_timestamp": event.timestamp,
+        },
+    )
+    if not created:
+        return
+    updates: dict = {
+        "unread_count": F("unread_count") + 1,
+        "last_inbound_at": _newest("last_inbound_at", event.timestamp),
+        "last_message_at": _newest("last_message_at", event.timestamp),
+    }
+    if event.reply_token:
+        updates.update(reply_token=event.reply_token, reply_token_at=event.timestamp)
+    if not contact.is_following:
+        Contact.objects.filter(pk=contact.pk).update(is_following=True)
+    Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    # Only the newest message becomes the preview (events may arrive out of order).
+    Conversation.objects.filter(pk=conversation.pk, last_message_at=event.timestamp).update(last_message=message)
+    events.publish_on_commit(events.message_added(message, conversation_created=is_new))
+
+
+def _newest(field: str, when: dt.datetime):
+    """The later of the stored time and `when` (a NULL stored time counts as earlier, on every database)."""
+    return Greatest(Coalesce(F(field), Value(when)), Value(when))
+
+
+def _on_echo(channel: Channel, event: InboundEvent) -> None:
+    """A message the Page sent. Ours (matched by metadata or mid) is settled as sent; others are stored."""
+    own_id = _own_message_id(event.metadata)
+    if own_id is not None:
+        # The Send API's answer normally settles our message; the echo covers an answer that never came
+        # (a timeout marked it failed although Meta had accepted it).
+        Message.objects.filter(pk=own_id, channel=channel, platform_message_id="").update(platform_message_id=event.message_id)
+        if Message.objects.filter(pk=own_id, channel=channel, state=Message.State.FAILED).update(
+            state=Message.State.SENT, error="", sent_at=event.timestamp
+        ):
+            events.publish_on_commit(events.message_changed(Message.objects.get(pk=own_id)))
+        return
+    contact, conversation, _ = contact_and_conversation(channel, event.user_id)
+    message, created = Message.objects.get_or_create(
+        channel=channel,
+        platform_message_id=event.message_id,
+        defaults={
+            "conversation": conversation,
+            "direction": Message.Direction.OUTBOUND,
+            "source": Message.Source.PAGE_INBOX,
+            "kind": event.message_kind or MessageKind.TEXT,
+            "text": event.text,
+            "attachments": [a.as_dict() for a in event.attachments],
+            "state": Message.State.SENT,
+            "platform_timestamp": event.timestamp,
+            "sent_at": event.timestamp,
+            "part_ids": [event.message_id],
+        },
+    )
+    if created:
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=_newest("last_message_at", event.timestamp))
+        Conversation.objects.filter(pk=conversation.pk, last_message_at=event.timestamp).update(last_message=message)
+        events.publish_on_commit(events.message_added(message))
+
+
+def _own_message_id(metadata: str) -> int | None:
+    if not metadata.startswith(OWN_METADATA_PREFIX):
+        return None
+    try:
+        return int(metadata.removeprefix(OWN_METADATA_PREFIX))
+    except ValueError:
+        return None
+
+
+def _on_watermark(channel: Channel, event: InboundEvent) -> None:
+    """Messenger delivery/read: every outbound message sent at or before the watermark moves forward."""
+    if event.watermark is None:
+        return
+    conversation = Conversation.objects.filter(channel=channel, contact__platform_user_id=event.user_id).first()
+    if conversation is None:
+        return
+    if event.kind == EventKind.READ:
+        target, earlier = Message.State.READ, [Message.State.SENT, Message.State.DELIVERED]
+    else:
+        target, earlier = Message.State.DELIVERED, [Message.State.SENT]
+    scope = Q(sent_at__lte=event.watermark)
+    if event.mids:
+        scope |= Q(platform_message_id__in=event.mids)
+    qs = Message.objects.filter(conversation=conversation, direction=Message.Direction.OUTBOUND, state__in=earlier).filter(scope)
+    changed = list(qs.values_list("pk", flat=True))
+    if changed:
+        Message.objects.filter(pk__in=changed).update(state=target)
+        events.publish_on_commit(events.states_changed(conversation, changed, target))
+
+
+def _on_follow(channel: Channel, event: InboundEvent) -> None:
+    contact, conversation, _ = contact_and_conversation(channel, event.user_id)
+    Contact.objects.filter(pk=contact.pk).update(is_following=event.kind == EventKind.FOLLOW)
+    if event.reply_token:
+        Conversation.objects.filter(pk=conversation.pk).update(reply_token=event.reply_token, reply_token_at=event.timestamp)
+
+
+HANDLERS = {
+    EventKind.MESSAGE: _on_inbound,
+    EventKind.POSTBACK: _on_inbound,
+    EventKind.ECHO: _on_echo,
+    EventKind.DELIVERY: _on_watermark,
+    EventKind.READ: _on_watermark,
+    EventKind.FOLLOW: _on_follow,
+    EventKind.UNFOLLOW: _on_follow,
+}

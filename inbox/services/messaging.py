@@ -1,0 +1,118 @@
+"""Sending messages to customers: the policy decides, the message is queued, a task delivers it.
+
+The decision (window, messaging_type/tag, reply or push) is stored with the message. The HTTP call
+happens in `inbox.tasks.message_deliver`, after the transaction commits, never while rows are locked.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from inbox import events
+from inbox.errors import SendRefused
+from inbox.models import Conversation, Message
+from integrations.base import MessageKind, Platform
+from integrations.policy import Decision, Sender, line_decision, messenger_decision
+
+
+def next_send_decision(*, conversation: Conversation, sender: Sender, now: dt.datetime | None = None) -> Decision:
+    """What the platform would allow for the next message in this conversation."""
+    now = now or timezone.now()
+    if conversation.channel.platform == Platform.MESSENGER:
+        return messenger_decision(last_inbound_at=conversation.last_inbound_at, now=now, sender=sender)
+    return line_decision(
+        reply_token=conversation.reply_token,
+        reply_token_at=conversation.reply_token_at,
+        is_following=conversation.contact.is_following,
+        now=now,
+    )
+
+
+def send_message(
+    *,
+    conversation: Conversation,
+    author=None,
+    text: str = "",
+    image_url: str = "",
+    automated: bool = False,
+) -> Message:
+    """Queue a message to the customer, or raise SendRefused saying why it can't be sent now.
+
+    `automated` messages (order links, notifications) never use the human-agent allowance.
+    """
+    text = text.strip()
+    if not (text or image_url):
+        raise SendRefused("A message needs text or an image.")
+    sender = Sender.AUTOMATED if automated or author is None else Sender.PERSON
+    now = timezone.now()
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().select_related("channel", "contact").get(pk=conversation.pk)
+        decision = next_send_decision(conversation=conversation, sender=sender, now=now)
+        if not decision.allowed:
+            raise SendRefused(decision.reason, extra={"window": decision.as_dict()})
+        reply_token = ""
+        if decision.use_reply_token:
+            # The token works once: take it off the conversation in the same transaction.
+            reply_token = conversation.reply_token
+            Conversation.objects.filter(pk=conversation.pk).update(reply_token="", reply_token_at=None)
+        message = Message.objects.create(
+            conversation=conversation,
+            channel=conversation.channel,
+            direction=Message.Direction.OUTBOUND,
+            source=Message.Source.AUTOMATED if sender == Sender.AUTOMATED else Message.Source.STAFF,
+            kind=MessageKind.IMAGE if image_url and not text else MessageKind.TEXT,
+            text=text,
+            attachments=[{"type": "image", "url": image_url}] if image_url else [],
+            state=Message.State.QUEUED,
+            sent_by=author,
+            decision=decision.as_dict(),
+            reply_token=reply_token,
+            retry_key=uuid.uuid4() if conversation.channel.platform == Platform.LINE else None,
+            billed=decision.billed if conversation.channel.platform == Platform.LINE else None,
+            platform_timestamp=now,
+        )
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, last_message=message)
+        _deliver_on_commit(message.pk)
+        events.publish_on_commit(events.message_added(message))
+    return message
+
+
+def _deliver_on_commit(message_id: int) -> None:
+    from inbox.tasks import message_deliver
+
+    transaction.on_commit(lambda: message_deliver.delay(message_id))
+
+
+def mark_sent(*, message_id: int, message_ids: tuple[str, ...], billed: bool | None) -> None:
+    """The platform accepted every part."""
+    now = timezone.now()
+    fields: dict = {"state": Message.State.SENT, "error": "", "sent_at": now, "part_ids": list(message_ids)}
+    if message_ids and message_ids[0]:
+        fields["platform_message_id"] = message_ids[0]
+    if billed is not None:
+        fields["billed"] = billed
+    with transaction.atomic():
+        # A delivery/read receipt (or our own echo) may already have moved it further: never go back.
+        Message.objects.filter(pk=message_id, state__in=[Message.State.QUEUED, Message.State.FAILED]).update(**fields)
+        Message.objects.filter(pk=message_id).exclude(state__in=[Message.State.QUEUED, Message.State.FAILED]).update(
+            part_ids=fields["part_ids"], sent_at=now
+        )
+        events.publish_on_commit(events.message_changed(Message.objects.get(pk=message_id)))
+
+
+def record_partial(*, message_id: int, sent_ids: tuple[str, ...]) -> None:
+    """Some parts went out before a failure: remember them so a retry sends only the rest."""
+    if not sent_ids:
+        return
+    message = Message.objects.get(pk=message_id)
+    Message.objects.filter(pk=message_id).update(part_ids=list(message.part_ids) + list(sent_ids))
+
+
+def mark_failed(*, message_id: int, error: str) -> None:
+    """The final failure of a send: the platform's reason is kept and shown."""
+    with transaction.atomic():
+        Message.objects.filter(pk=message_id, state=Message.State.QUEUED).update(state=Message.State.FAILED, error=error[:2000])
+        events.publish_on_commit(events.message_changed(Message.objects.get(pk=message_id)))

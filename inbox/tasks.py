@@ -1,0 +1,81 @@
+"""Work that talks to the platforms, run by Celery after the writes that asked for it committed."""
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from inbox.models import Contact, Message
+from inbox.services import messaging
+from inbox.services.ingest import own_metadata
+from integrations.base import AuthError, Delivery, OutboundMessage, PlatformError
+from integrations.models import Channel
+from integrations.registry import get_client
+
+logger = logging.getLogger(__name__)
+
+DELIVER_MAX_RETRIES = 3
+PROFILE_MAX_RETRIES = 5
+
+
+def retry_countdown(retries: int) -> int:
+    return 30 * (2**retries)
+
+
+@shared_task(bind=True, name="inbox.tasks.message_deliver", max_retries=DELIVER_MAX_RETRIES)
+def message_deliver(self, message_id: int) -> str:
+    """Send a queued message. Retries reuse the stored retry key and skip parts already sent."""
+    message = Message.objects.select_related("channel", "conversation__contact").filter(pk=message_id).first()
+    if message is None or message.state != Message.State.QUEUED:
+        return "skipped"
+    image_url = next((a.get("url", "") for a in message.attachments if a.get("type") == "image"), "")
+    outbound = OutboundMessage(text=message.text, image_url=image_url, metadata=own_metadata(message.pk))
+    delivery = Delivery(
+        messaging_type=message.decision.get("messaging_type", ""),
+        tag=message.decision.get("tag", ""),
+        reply_token=message.reply_token,
+        retry_key=str(message.retry_key) if message.retry_key else "",
+    )
+    Message.objects.filter(pk=message.pk).update(attempts=message.attempts + 1)
+    try:
+        result = get_client(message.channel).send(
+            recipient_id=message.conversation.contact.platform_user_id,
+            message=outbound,
+            delivery=delivery,
+            skip_parts=len(message.part_ids),
+        )
+    except PlatformError as error:
+        messaging.record_partial(message_id=message.pk, sent_ids=error.sent_ids)
+        if isinstance(error, AuthError):
+            Channel.objects.filter(pk=message.channel_id).update(auth_error=str(error)[:500])
+        if error.retryable and self.request.retries < DELIVER_MAX_RETRIES and not self.request.is_eager:
+            raise self.retry(countdown=retry_countdown(self.request.retries)) from error
+        messaging.mark_failed(message_id=message.pk, error=str(error))
+        return "failed"
+    parts = tuple(message.part_ids) + result.message_ids
+    messaging.mark_sent(message_id=message.pk, message_ids=parts, billed=result.billed if message.retry_key else None)
+    return "sent"
+
+
+@shared_task(bind=True, name="inbox.tasks.contact_profile_fetch", max_retries=PROFILE_MAX_RETRIES)
+def contact_profile_fetch(self, contact_id: int) -> str:
+    """Fill the contact's name and avatar from the platform. Failures are kept and retried, never fatal."""
+    contact = Contact.objects.select_related("channel").filter(pk=contact_id).first()
+    if contact is None:
+        return "skipped"
+    try:
+        profile = get_client(contact.channel).get_profile(user_id=contact.platform_user_id)
+    except PlatformError as error:
+        Contact.objects.filter(pk=contact.pk).update(profile_error=str(error)[:500])
+        if error.retryable and self.request.retries < PROFILE_MAX_RETRIES and not self.request.is_eager:
+            raise self.retry(countdown=retry_countdown(self.request.retries)) from error
+        return "failed"
+    Contact.objects.filter(pk=contact.pk).update(
+        display_name=profile.display_name or contact.display_name,
+        avatar_url=profile.picture_url[:2000],
+        language=profile.language,
+        profile_fetched_at=timezone.now(),
+        profile_error="",
+    )
+    return "fetched"

@@ -1,0 +1,71 @@
+"""`/webhooks/messenger/`: the subscription handshake (GET) and signed event deliveries (POST).
+
+The POST path only verifies, stores and enqueues; Meta wants a 200 within a few seconds and retries
+otherwise, so nothing slow (and no outbound HTTP call) happens here.
+"""
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from integrations import receipts
+from integrations.base import Platform
+from integrations.messenger import parse, signature
+from integrations.models import Channel
+from integrations.parsing import MalformedPayload
+from integrations.webhooks import BodyTooLarge, bad_request, decode_json, forbidden, read_body, too_large
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+@transaction.non_atomic_requests
+def messenger_webhook(request):
+    if request.method == "GET":
+        return handshake(request)
+    return receive(request)
+
+
+def handshake(request) -> HttpResponse:
+    """Echo `hub.challenge` when the verify token belongs to a connected page."""
+    mode = request.GET.get("hub.mode")
+    token = request.GET.get("hub.verify_token", "")
+    challenge = request.GET.get("hub.challenge", "")
+    known = token and Channel.objects.filter(platform=Platform.MESSENGER, verify_token=token, is_active=True).exists()
+    if mode != "subscribe" or not known:
+        return HttpResponse("Forbidden", status=403, content_type="text/plain")
+    return HttpResponse(challenge, content_type="text/plain")
+
+
+def receive(request) -> HttpResponse:
+    try:
+        body = read_body(request)
+    except BodyTooLarge:
+        return too_large()
+    channels = list(Channel.objects.filter(platform=Platform.MESSENGER, is_active=True).exclude(app_secret=""))
+    secret = signature.matching_secret(body, request.headers.get("X-Hub-Signature-256"), {c.app_secret for c in channels})
+    if secret is None:
+        return forbidden()
+
+    headers = receipts.request_headers(request)
+    data = decode_json(body)
+    if data is None:
+        receipts.keep_rejected(platform=Platform.MESSENGER, body=body, headers=headers, error="body is not a JSON object")
+        return bad_request("body is not a JSON object")
+    try:
+        events = parse.parse_body(data)
+    except MalformedPayload as exc:
+        receipts.keep_rejected(platform=Platform.MESSENGER, body=body, headers=headers, error=str(exc))
+        return bad_request(str(exc))
+
+    # Route each event by its Page id; a page signed with another app's secret is not ours to take.
+    by_page = {c.external_id: c for c in channels if c.app_secret == secret}
+    with transaction.atomic():
+        new_ids = receipts.store_events(
+            platform=Platform.MESSENGER,
+            events=[(by_page.get(event.channel_key), event) for event in events],
+            headers=headers,
+        )
+        receipts.enqueue_processing(new_ids)
+    return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
