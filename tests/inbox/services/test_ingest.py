@@ -1,0 +1,161 @@
+"""Every documented event type, delivered as a signed webhook, and what the inbox makes of it."""
+import json
+from pathlib import Path
+
+import pytest
+
+from inbox.models import Contact, Conversation, Message
+from integrations.models import WebhookReceipt
+from integrations.services import line_channel_add, messenger_channel_add
+from tests.webhooks import post_line, post_messenger
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+PAGE = "104857362918475"
+PSID = "7294018365527103"
+LINE_SECRET = "8c570fa6dd201bb328f1c1eac23a96d8"
+
+
+def fixture(platform: str, name: str) -> bytes:
+    return (FIXTURES / platform / f"{name}.json").read_bytes()
+
+
+@pytest.fixture
+def page(db):
+    return messenger_channel_add(
+        name="Page", page_id=PAGE, app_secret="s3cret", verify_token="v", access_token="t", app_id="1480723916354082"
+    )
+
+
+@pytest.fixture
+def line(db):
+    return line_channel_add(name="LINE", channel_id="1", channel_secret=LINE_SECRET, access_token="t")
+
+
+# fixture -> (direction, source, kind, text or None to skip)
+MESSENGER_MESSAGES = {
+    "text_message": ("inbound", "customer", "text", "請問這件碎花洋裝 M 號還有貨嗎？🌸"),
+    "quick_reply": ("inbound", "customer", "text", "7-11 取貨"),
+    "image": ("inbound", "customer", "image", None),
+    "file": ("inbound", "customer", "file", None),
+    "sticker": ("inbound", "customer", "sticker", None),
+    "sticker_transition": ("inbound", "customer", "sticker", None),
+    "postback": ("inbound", "customer", "postback", "確認訂單"),
+    "standby_message": ("inbound", "customer", "text", "我想改地址，可以嗎？"),
+    "standby_postback": ("inbound", "customer", "postback", "聯絡真人客服"),
+    "echo_page_inbox": ("outbound", "page_inbox", "text", "您好，我是小編 Amy，已經幫您保留到週五 🙏"),
+}
+
+
+class MessengerEventTests:
+    @pytest.mark.parametrize("name", sorted(MESSENGER_MESSAGES))
+    def test_message_like_events_become_one_message(self, client, page, name):
+        assert post_messenger(client, fixture("messenger", name), "s3cret").status_code == 200
+        direction, source, kind, text = MESSENGER_MESSAGES[name]
+        message = Message.objects.get()
+        assert (message.direction, message.source, message.kind) == (direction, source, kind)
+        if text is not None:
+            assert message.text == text
+        assert WebhookReceipt.objects.get().status == WebhookReceipt.Status.PROCESSED
+        conversation = Conversation.objects.get()
+        assert conversation.unread_count == (1 if direction == "inbound" else 0)
+        assert conversation.last_message_id == message.pk
+
+    def test_sticker_keeps_its_id_and_image(self, client, page):
+        post_messenger(client, fixture("messenger", "sticker_transition"), "s3cret")
+        (attachment,) = Message.objects.get().attachments
+        assert attachment["type"] == "sticker"
+        assert attachment["sticker_id"] and attachment["url"].startswith("https://")
+
+    @pytest.mark.parametrize("name", ["reaction", "pass_thread_control"])
+    def test_other_events_are_kept_without_a_message(self, client, page, name):
+        assert post_messenger(client, fixture("messenger", name), "s3cret").status_code == 200
+        assert WebhookReceipt.objects.count() == 1
+        assert not Message.objects.exists()
+
+    def test_batched_body_routes_each_entry_to_its_page(self, client, page):
+        post_messenger(client, fixture("messenger", "batched"), "s3cret")
+        assert Message.objects.count() == 1  # the second entry is another page, not connected yet: kept
+        assert WebhookReceipt.objects.filter(status=WebhookReceipt.Status.IGNORED).count() == 1
+        second = messenger_channel_add(
+            name="Second", page_id="231094857716203", app_secret="s3cret", verify_token="v2", access_token="t2", secondary=True
+        )
+        post_messenger(client, fixture("messenger", "batched"), "s3cret")
+        assert Message.objects.filter(channel=second).count() == 0  # same events: already stored once
+
+    def test_echo_delivery_and_read_move_our_message_forward(self, client, page):
+        post_messenger(client, fixture("messenger", "text_message"), "s3cret")
+        conversation = Conversation.objects.get()
+        ours = Message.objects.create(
+            conversation=conversation, channel=page, direction="outbound", source="staff", text="有的喔！",
+            state="queued", platform_timestamp=conversation.last_inbound_at,
+        )
+        echo = json.loads(fixture("messenger", "echo_app"))
+        echo["entry"][0]["messaging"][0]["message"]["metadata"] = f"inbox:{ours.pk}"
+        post_messenger(client, json.dumps(echo).encode(), "s3cret")
+        ours.refresh_from_db()
+        assert ours.platform_message_id == "m_Ex1Zq5Wr8Kc3Xv6Bn9Lm2Jd7Fs0Gp4Ya8Ue1Io5Qy9Wt2Rk6Np0Zb3Vc7Mx4Ja"
+        assert Message.objects.filter(direction="outbound").count() == 1  # our echo is not a second message
+
+        Message.objects.filter(pk=ours.pk).update(state="sent", sent_at=conversation.last_inbound_at)
+        post_messenger(client, fixture("messenger", "delivery"), "s3cret")
+        ours.refresh_from_db()
+        assert ours.state == "delivered"
+        post_messenger(client, fixture("messenger", "read"), "s3cret")
+        ours.refresh_from_db()
+        assert ours.state == "read"
+
+    def test_echo_settles_a_send_whose_answer_was_lost(self, client, page):
+        post_messenger(client, fixture("messenger", "text_message"), "s3cret")
+        conversation = Conversation.objects.get()
+        ours = Message.objects.create(
+            conversation=conversation, channel=page, direction="outbound", source="staff", text="x",
+            state="failed", error="no answer in time", platform_timestamp=conversation.last_inbound_at,
+        )
+        echo = json.loads(fixture("messenger", "echo_app"))
+        echo["entry"][0]["messaging"][0]["message"]["metadata"] = f"inbox:{ours.pk}"
+        post_messenger(client, json.dumps(echo).encode(), "s3cret")
+        ours.refresh_from_db()
+        assert (ours.state, ours.error) == ("sent", "")
+
+
+LINE_MESSAGES = {
+    "text_emoji_mention": "text",
+    "text_quoted": "text",
+    "image_line": "image",
+    "image_external": "image",
+    "sticker": "sticker",
+    "location": "location",
+    "file": "file",
+    "postback": "postback",
+    "standby_message": "text",
+    "redelivered_message": "text",
+}
+
+
+class LineEventTests:
+    @pytest.mark.parametrize("name", sorted(LINE_MESSAGES))
+    def test_message_like_events_become_one_message(self, client, line, name):
+        assert post_line(client, line, fixture("line", name), LINE_SECRET).status_code == 200
+        message = Message.objects.get()
+        assert (message.direction, message.kind) == ("inbound", LINE_MESSAGES[name])
+        conversation = Conversation.objects.get()
+        standby = name == "standby_message"
+        assert bool(conversation.reply_token) is not standby  # never reply in standby mode
+
+    def test_location_keeps_coordinates(self, client, line):
+        post_line(client, line, fixture("line", "location"), LINE_SECRET)
+        (attachment,) = Message.objects.get().attachments
+        assert attachment["type"] == "location" and attachment["latitude"] and attachment["longitude"]
+
+    @pytest.mark.parametrize("name", ["unknown_type", "message_edited", "unsend", "group_source"])
+    def test_other_events_are_kept(self, client, line, name):
+        assert post_line(client, line, fixture("line", name), LINE_SECRET).status_code == 200
+        assert WebhookReceipt.objects.count() == 1
+
+    def test_follow_and_unfollow(self, client, line):
+        post_line(client, line, fixture("line", "unfollow"), LINE_SECRET)
+        assert Contact.objects.get().is_following is False
+        post_line(client, line, fixture("line", "follow"), LINE_SECRET)
+        assert Contact.objects.get().is_following is True
