@@ -1,18 +1,30 @@
-"""Events for open inboxes: built here, sent to the staff group after the transaction commits.
+"""Events for open inboxes: built here, numbered and stored with the change, sent after commit.
 
-Only services call `publish_on_commit`. Event shape: {"type": <entity>, "op": <what happened>, ...}.
+Only services call `publish_on_commit`. Shape: {"type": "message"|"conversation", "op": ..., "seq": n, ...}.
+`seq` is the stored InboxEvent id: a browser that lost its socket asks for everything after the last
+`seq` it saw, so nothing is missed and nothing is shown twice.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.utils import timezone
+
+from inbox.models import Conversation, InboxEvent
+from inbox.selectors import conversation_window
 
 logger = logging.getLogger(__name__)
 
 STAFF_GROUP = "inbox.staff"
+RETENTION = dt.timedelta(days=1)
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def message_payload(message) -> dict:
@@ -20,17 +32,62 @@ def message_payload(message) -> dict:
         "id": message.pk,
         "conversation_id": message.conversation_id,
         "direction": message.direction,
+        "source": message.source,
         "kind": message.kind,
         "text": message.text,
         "attachments": message.attachments,
         "state": message.state,
         "error": message.error,
-        "created_at": message.platform_timestamp.isoformat(),
+        "sent_by": message.sent_by.get_username() if message.sent_by_id and message.sent_by else None,
+        "billed": message.billed,
+        "window": message.decision.get("window") if message.decision else None,
+        "created_at": iso(message.platform_timestamp),
+    }
+
+
+def conversation_for_event(conversation_id: int) -> Conversation:
+    return Conversation.objects.select_related("channel", "contact", "assignee", "last_message").get(pk=conversation_id)
+
+
+def conversation_payload(conversation: Conversation, *, now: dt.datetime | None = None) -> dict:
+    last = conversation.last_message
+    window = conversation_window(conversation, now=now or timezone.now())
+    return {
+        "id": conversation.pk,
+        "channel_id": conversation.channel_id,
+        "contact": {
+            "name": conversation.contact.display_name or conversation.contact.platform_user_id,
+            "avatar": conversation.contact.avatar_url,
+            "platform_id": conversation.contact.platform_user_id,
+        },
+        "unread_count": conversation.unread_count,
+        "assignee": {"id": conversation.assignee_id, "name": conversation.assignee.get_username()} if conversation.assignee_id else None,
+        "starred": conversation.starred,
+        "star_due_at": iso(conversation.star_due_at),
+        "note": conversation.note,
+        "needs_reply": bool(
+            conversation.last_inbound_at
+            and (conversation.last_reply_at is None or conversation.last_reply_at < conversation.last_inbound_at)
+        ),
+        "last_message": (
+            {"id": last.pk, "direction": last.direction, "kind": last.kind, "text": last.text[:120], "created_at": iso(last.platform_timestamp)}
+            if last
+            else None
+        ),
+        "activity_at": iso(conversation.activity_at),
+        "window": window.as_dict(),
     }
 
 
 def message_added(message, *, conversation_created: bool = False) -> dict:
-    return {"type": "message", "op": "add", "message": message_payload(message), "conversation_created": conversation_created}
+    conversation = conversation_for_event(message.conversation_id)
+    return {
+        "type": "message",
+        "op": "add",
+        "message": message_payload(message),
+        "conversation": conversation_payload(conversation),
+        "conversation_created": conversation_created,
+    }
 
 
 def message_changed(message) -> dict:
@@ -41,8 +98,15 @@ def states_changed(conversation, message_ids: list[int], state: str) -> dict:
     return {"type": "message", "op": "state", "conversation_id": conversation.pk, "ids": message_ids, "state": state}
 
 
+def conversation_changed(conversation: Conversation, *, op: str, actor_id: int | None = None) -> dict:
+    return {"type": "conversation", "op": op, "conversation": conversation_payload(conversation), "actor_id": actor_id}
+
+
 def publish_on_commit(event: dict) -> None:
-    transaction.on_commit(lambda: publish(event))
+    """Store the event with the change (same transaction), then send it once the change is committed."""
+    row = InboxEvent.objects.create(payload=event)
+    numbered = {**event, "seq": row.pk}
+    transaction.on_commit(lambda: publish(numbered))
 
 
 def publish(event: dict) -> None:
@@ -54,3 +118,18 @@ def publish(event: dict) -> None:
         async_to_sync(layer.group_send)(STAFF_GROUP, {"type": "inbox.event", "event": event})
     except Exception:
         logger.exception("could not publish %s/%s", event.get("type"), event.get("op"))
+
+
+def events_since(seq: int, *, limit: int = 500) -> list[dict] | None:
+    """Stored events after `seq`, oldest first; None when the gap is too old or too long to replay."""
+    if seq and not InboxEvent.objects.filter(pk__lte=seq).exists() and InboxEvent.objects.exists():
+        return None
+    rows = list(InboxEvent.objects.filter(pk__gt=seq).order_by("pk")[: limit + 1])
+    if len(rows) > limit:
+        return None
+    return [{**row.payload, "seq": row.pk} for row in rows]
+
+
+def prune(*, now: dt.datetime | None = None) -> int:
+    deleted, _ = InboxEvent.objects.filter(created_at__lt=(now or timezone.now()) - RETENTION).delete()
+    return deleted

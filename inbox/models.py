@@ -44,21 +44,31 @@ class Conversation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_conversations"
     )
     starred = models.BooleanField(default=False)
+    # A starred conversation with a due time comes back to the top of the list when it falls due.
+    star_due_at = models.DateTimeField(null=True, blank=True)
+    tags = models.ManyToManyField("Tag", blank=True, related_name="conversations")
     note = models.TextField(_("note"), blank=True, default="")
     unread_count = models.PositiveIntegerField(default=0)
     last_inbound_at = models.DateTimeField(null=True, blank=True)  # the customer's last message: opens windows
-    last_message_at = models.DateTimeField(null=True, blank=True)  # newest activity either way: list order
+    last_message_at = models.DateTimeField(null=True, blank=True)  # newest message either way
+    # The list's order: the newest message, or a star's due time once it has fallen due.
+    activity_at = models.DateTimeField(null=True, blank=True)
+    # The last answer by a person (our inbox or the Page inbox): "needs reply" = the customer wrote after it.
+    last_reply_at = models.DateTimeField(null=True, blank=True)
     last_message = models.ForeignKey("Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # LINE: the newest unused reply token and when its event happened (a reply is free for 1 minute).
     reply_token = models.CharField(max_length=255, blank=True, default="")
     reply_token_at = models.DateTimeField(null=True, blank=True)
+    # LINE: when a person first confirmed a paid push here (asked once per conversation).
+    paid_push_confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         indexes = [
-            models.Index(fields=["-last_message_at", "-id"], name="conv_activity_idx"),
-            models.Index(fields=["channel", "-last_message_at", "-id"], name="conv_channel_activity_idx"),
-            models.Index(fields=["assignee", "-last_message_at"], name="conv_assignee_idx"),
+            models.Index(fields=["-activity_at", "-id"], name="conv_activity_idx"),
+            models.Index(fields=["channel", "-activity_at", "-id"], name="conv_channel_activity_idx"),
+            models.Index(fields=["assignee", "-activity_at"], name="conv_assignee_idx"),
+            models.Index(fields=["last_inbound_at"], name="conv_last_inbound_idx"),
         ]
 
     def __str__(self) -> str:
@@ -137,3 +147,51 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.kind} {self.text[:30]}"
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SavedReply(models.Model):
+    """A canned answer staff insert by typing `/` and its shortcut. Managed by admins."""
+
+    shortcut = models.SlugField(_("shortcut"), max_length=40, unique=True, allow_unicode=True)
+    text = models.TextField(_("text"), max_length=2000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["shortcut"]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut}"
+
+
+class InboxEvent(models.Model):
+    """Every event sent to open inboxes, numbered, so a reconnecting browser can catch up exactly.
+
+    Written in the same transaction as the change it describes; kept for a day.
+    """
+
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+
+class InboxSettings(models.Model):
+    """Shop-wide inbox settings (a single row)."""
+
+    confirm_paid_line_push = models.BooleanField(
+        _("ask before the first paid LINE push in a conversation"), default=True
+    )
+
+    @classmethod
+    def load(cls) -> "InboxSettings":
+        obj, _ = cls.objects.get_or_create(pk=1)
+        return obj

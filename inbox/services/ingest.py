@@ -6,15 +6,14 @@ one message, because unique constraints decide (get_or_create retries its read o
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from django.db import transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Q
 
 from inbox import events
 from inbox.models import Contact, Conversation, Message
+from inbox.services.conversations import record_activity
 from integrations.base import EventKind, InboundEvent, MessageKind
 from integrations.models import Channel
 
@@ -72,24 +71,10 @@ def _on_inbound(channel: Channel, event: InboundEvent) -> None:
     )
     if not created:
         return
-    updates: dict = {
-        "unread_count": F("unread_count") + 1,
-        "last_inbound_at": _newest("last_inbound_at", event.timestamp),
-        "last_message_at": _newest("last_message_at", event.timestamp),
-    }
-    if event.reply_token:
-        updates.update(reply_token=event.reply_token, reply_token_at=event.timestamp)
     if not contact.is_following:
         Contact.objects.filter(pk=contact.pk).update(is_following=True)
-    Conversation.objects.filter(pk=conversation.pk).update(**updates)
-    # Only the newest message becomes the preview (events may arrive out of order).
-    Conversation.objects.filter(pk=conversation.pk, last_message_at=event.timestamp).update(last_message=message)
+    record_activity(conversation_id=conversation.pk, message=message, inbound=True, reply_token=event.reply_token)
     events.publish_on_commit(events.message_added(message, conversation_created=is_new))
-
-
-def _newest(field: str, when: dt.datetime):
-    """The later of the stored time and `when` (a NULL stored time counts as earlier, on every database)."""
-    return Greatest(Coalesce(F(field), Value(when)), Value(when))
 
 
 def _on_echo(channel: Channel, event: InboundEvent) -> None:
@@ -122,8 +107,7 @@ def _on_echo(channel: Channel, event: InboundEvent) -> None:
         },
     )
     if created:
-        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=_newest("last_message_at", event.timestamp))
-        Conversation.objects.filter(pk=conversation.pk, last_message_at=event.timestamp).update(last_message=message)
+        record_activity(conversation_id=conversation.pk, message=message, by_person=True)
         events.publish_on_commit(events.message_added(message))
 
 

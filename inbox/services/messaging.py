@@ -14,21 +14,15 @@ from django.utils import timezone
 from inbox import events
 from inbox.errors import SendRefused
 from inbox.models import Conversation, Message
+from inbox.selectors import conversation_window
+from inbox.services.conversations import record_activity
 from integrations.base import MessageKind, Platform
-from integrations.policy import Decision, Sender, line_decision, messenger_decision
+from integrations.policy import Decision, Sender
 
 
 def next_send_decision(*, conversation: Conversation, sender: Sender, now: dt.datetime | None = None) -> Decision:
     """What the platform would allow for the next message in this conversation."""
-    now = now or timezone.now()
-    if conversation.channel.platform == Platform.MESSENGER:
-        return messenger_decision(last_inbound_at=conversation.last_inbound_at, now=now, sender=sender)
-    return line_decision(
-        reply_token=conversation.reply_token,
-        reply_token_at=conversation.reply_token_at,
-        is_following=conversation.contact.is_following,
-        now=now,
-    )
+    return conversation_window(conversation, now=now or timezone.now(), sender=sender)
 
 
 def send_message(
@@ -74,7 +68,7 @@ def send_message(
             billed=decision.billed if conversation.channel.platform == Platform.LINE else None,
             platform_timestamp=now,
         )
-        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now, last_message=message)
+        record_activity(conversation_id=conversation.pk, message=message, by_person=sender == Sender.PERSON)
         _deliver_on_commit(message.pk)
         events.publish_on_commit(events.message_added(message))
     return message

@@ -113,8 +113,11 @@ def _columns(name: str, template: dict) -> list[Detail]:
     columns = template.get("columns")
     if not isinstance(columns, list) or not 1 <= len(columns) <= 10:
         return [_detail("Size must be between 1 and 10", f"{name}.columns")]
-    return [detail for index, column in enumerate(columns) if not isinstance(column, dict)
-            for detail in [_detail("Must be an object", f"{name}.columns[{index}]")]]
+    return [
+        _detail("Must be an object", f"{name}.columns[{index}]")
+        for index, column in enumerate(columns)
+        if not isinstance(column, dict)
+    ]
 
 
 def _flex(name: str, message: dict) -> list[Detail]:

@@ -168,5 +168,6 @@ class Command(BaseCommand):
             )
             unread = unread + 1 if inbound else 0
         Conversation.objects.filter(pk=conversation.pk).update(
-            last_inbound_at=at, last_message_at=at, last_message=message, unread_count=unread if n % 3 else 0
+            last_inbound_at=at, last_message_at=at, activity_at=at, last_message=message, unread_count=unread if n % 3 else 0,
+            last_reply_at=at - dt.timedelta(minutes=15) if turns > 2 else None,
         )

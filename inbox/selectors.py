@@ -1,0 +1,167 @@
+"""Reads for the inbox: the conversation list (keyset-paginated), the timeline, counts, windows."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+
+from django.db.models import Case, Count, DateTimeField, ExpressionWrapper, F, Q, QuerySet, When
+from django.http import Http404
+
+from inbox.models import Conversation, Message
+from integrations.base import Platform
+from integrations.policy import Decision, Sender, line_decision, messenger_decision
+
+PAGE_SIZE = 30
+MAX_PAGE_SIZE = 100
+VIEWS = ("all", "unread", "read", "starred", "needs_reply")
+SORTS = ("recent", "closing")
+
+
+class InvalidQuery(ValueError):
+    """A list parameter or cursor that makes no sense: answered with a 400, never a 500."""
+
+
+def conversation_window(conversation: Conversation, *, now: dt.datetime, sender: Sender = Sender.PERSON) -> Decision:
+    """What the platform would allow for the next message in this conversation."""
+    if conversation.channel.platform == Platform.MESSENGER:
+        return messenger_decision(last_inbound_at=conversation.last_inbound_at, now=now, sender=sender)
+    return line_decision(
+        reply_token=conversation.reply_token,
+        reply_token_at=conversation.reply_token_at,
+        is_following=conversation.contact.is_following,
+        now=now,
+    )
+
+
+def access_conversation(user, conversation_id: int) -> Conversation:
+    """Fetch a conversation for a staff member (every staff member sees every conversation)."""
+    conversation = Conversation.objects.select_related("channel", "contact", "assignee", "last_message").filter(pk=conversation_id).first()
+    if conversation is None:
+        raise Http404
+    return conversation
+
+
+def _encode_cursor(key: dt.datetime | None, pk: int) -> str:
+    raw = json.dumps([key.isoformat() if key else None, pk]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime | None, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key, pk = json.loads(raw)
+        when = dt.datetime.fromisoformat(key) if key else None
+        if when is not None and when.tzinfo is None:
+            raise ValueError
+        return when, int(pk)
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise InvalidQuery("invalid cursor") from None
+
+
+def conversation_list(
+    *,
+    user,
+    channel_id: int | None = None,
+    view: str = "all",
+    assignee: str | None = None,
+    q: str = "",
+    sort: str = "recent",
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+    now: dt.datetime,
+) -> tuple[list[Conversation], str | None]:
+    """One page of conversations and the cursor of the next page (None at the end).
+
+    Keyset pagination on (sort key, id): no OFFSET, stable while new messages arrive.
+    """
+    if view not in VIEWS:
+        raise InvalidQuery(f"view must be one of {', '.join(VIEWS)}")
+    if sort not in SORTS:
+        raise InvalidQuery(f"sort must be one of {', '.join(SORTS)}")
+    limit = max(1, min(int(limit), MAX_PAGE_SIZE))
+    qs = _filtered(user=user, channel_id=channel_id, view=view, assignee=assignee, q=q)
+    if sort == "closing":
+        qs, key, descending = _closing_soon(qs, now)
+    else:
+        qs, key, descending = qs.annotate(sort_key=F("activity_at")), "sort_key", True
+    if cursor:
+        after_key, after_pk = _decode_cursor(cursor)
+        if descending:
+            qs = qs.filter(Q(**{f"{key}__lt": after_key}) | Q(**{key: after_key, "pk__lt": after_pk}))
+        else:
+            qs = qs.filter(Q(**{f"{key}__gt": after_key}) | Q(**{key: after_key, "pk__gt": after_pk}))
+    order = [F(key).desc(nulls_last=True), "-pk"] if descending else [F(key).asc(), "pk"]
+    rows = list(
+        qs.select_related("channel", "contact", "assignee", "last_message").prefetch_related("tags").order_by(*order)[: limit + 1]
+    )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = _encode_cursor(rows[-1].sort_key, rows[-1].pk) if has_more and rows[-1].sort_key else None
+    return rows, next_cursor
+
+
+def _filtered(*, user, channel_id, view, assignee, q) -> QuerySet[Conversation]:
+    qs = Conversation.objects.filter(channel__is_active=True, activity_at__isnull=False)
+    if channel_id:
+        qs = qs.filter(channel_id=channel_id)
+    if view == "unread":
+        qs = qs.filter(unread_count__gt=0)
+    elif view == "read":
+        qs = qs.filter(unread_count=0)
+    elif view == "starred":
+        qs = qs.filter(starred=True)
+    elif view == "needs_reply":
+        qs = qs.filter(last_inbound_at__isnull=False).filter(Q(last_reply_at__isnull=True) | Q(last_reply_at__lt=F("last_inbound_at")))
+    if assignee == "me":
+        qs = qs.filter(assignee=user)
+    elif assignee == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif assignee:
+        try:
+            qs = qs.filter(assignee_id=int(assignee))
+        except ValueError:
+            raise InvalidQuery("assignee must be me, none or a staff id") from None
+    q = q.strip()
+    if q:
+        matching_tags = Conversation.tags.through.objects.filter(tag__name__icontains=q).values("conversation_id")
+        qs = qs.filter(Q(contact__display_name__icontains=q) | Q(pk__in=matching_tags))
+    return qs
+
+
+def _closing_soon(qs, now: dt.datetime):
+    """Messenger conversations still reachable, the window that closes first on top."""
+    day, week = dt.timedelta(hours=24), dt.timedelta(days=7)
+    qs = qs.filter(channel__platform=Platform.MESSENGER, last_inbound_at__gt=now - week).annotate(
+        sort_key=Case(
+            When(last_inbound_at__gt=now - day, then=ExpressionWrapper(F("last_inbound_at") + day, output_field=DateTimeField())),
+            default=ExpressionWrapper(F("last_inbound_at") + week, output_field=DateTimeField()),
+            output_field=DateTimeField(),
+        )
+    )
+    return qs, "sort_key", False
+
+
+def unread_counts(*, channel_ids: list[int] | None = None) -> dict[int | str, int]:
+    """Conversations with unread messages, per channel and in all (`"all"`): one query."""
+    rows = (
+        Conversation.objects.filter(channel__is_active=True, unread_count__gt=0)
+        .values("channel_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: dict[int | str, int] = {row["channel_id"]: row["n"] for row in rows}
+    counts["all"] = sum(v for k, v in counts.items())
+    return counts
+
+
+def timeline(*, conversation: Conversation, before: int | None = None, limit: int = 50) -> tuple[list[Message], bool]:
+    """The newest `limit` messages (or those before message id `before`), oldest first; and whether more exist."""
+    qs = Message.objects.filter(conversation=conversation).select_related("sent_by")
+    if before:
+        pivot = Message.objects.filter(conversation=conversation, pk=before).values_list("platform_timestamp", flat=True).first()
+        if pivot is None:
+            raise InvalidQuery("unknown message")
+        qs = qs.filter(Q(platform_timestamp__lt=pivot) | Q(platform_timestamp=pivot, pk__lt=before))
+    rows = list(qs.order_by("-platform_timestamp", "-pk")[: limit + 1])
+    return list(reversed(rows[:limit])), len(rows) > limit

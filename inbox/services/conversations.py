@@ -1,0 +1,98 @@
+"""Changes to conversations: new activity, and what staff do to them (assign, star, read, note).
+
+Every change publishes an event for open inboxes (after commit) carrying the conversation's new summary.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inbox import events
+from inbox.errors import ApplicationError
+from inbox.models import Conversation, Message
+from inbox.permissions import is_inbox_staff
+
+
+def _later(field: str, when: dt.datetime):
+    """The later of the stored time and `when`; a NULL stored time counts as earlier, on every database."""
+    return Greatest(Coalesce(F(field), Value(when)), Value(when))
+
+
+def record_activity(
+    *, conversation_id: int, message: Message, inbound: bool = False, by_person: bool = False, reply_token: str = ""
+) -> None:
+    """A message was added: move the conversation's times forward (events can arrive out of order)."""
+    at = message.platform_timestamp
+    updates: dict = {"last_message_at": _later("last_message_at", at), "activity_at": _later("activity_at", at)}
+    if inbound:
+        updates.update(unread_count=F("unread_count") + 1, last_inbound_at=_later("last_inbound_at", at))
+        if reply_token:
+            updates.update(reply_token=reply_token, reply_token_at=at)
+    if by_person:
+        updates["last_reply_at"] = _later("last_reply_at", at)
+    Conversation.objects.filter(pk=conversation_id).update(**updates)
+    # Only the newest message becomes the preview.
+    Conversation.objects.filter(pk=conversation_id, last_message_at=at).update(last_message=message)
+
+
+def _changed(conversation_id: int, op: str, actor=None) -> Conversation:
+    conversation = events.conversation_for_event(conversation_id)
+    events.publish_on_commit(events.conversation_changed(conversation, op=op, actor_id=getattr(actor, "pk", None)))
+    return conversation
+
+
+@transaction.atomic
+def assign_conversation(*, conversation: Conversation, assignee_id: int | None, actor) -> Conversation:
+    """Give the conversation to a staff member (or to nobody)."""
+    if assignee_id is not None:
+        assignee = get_user_model().objects.filter(pk=assignee_id, is_active=True).first()
+        if assignee is None or not is_inbox_staff(assignee):
+            raise ApplicationError(_("Conversations can only be assigned to shop staff."))
+    Conversation.objects.filter(pk=conversation.pk).update(assignee_id=assignee_id)
+    return _changed(conversation.pk, "assign", actor)
+
+
+@transaction.atomic
+def star_conversation(*, conversation: Conversation, starred: bool, due_at: dt.datetime | None = None, actor) -> Conversation:
+    """Star for follow-up, optionally with a due time that brings it back to the top of the list."""
+    if due_at is not None and not starred:
+        raise ApplicationError(_("Only a starred conversation can have a due time."))
+    Conversation.objects.filter(pk=conversation.pk).update(starred=starred, star_due_at=due_at if starred else None)
+    return _changed(conversation.pk, "star", actor)
+
+
+def bring_due_stars_forward(*, now: dt.datetime | None = None) -> int:
+    """Stars whose due time has come move to the top of the list (run every minute by beat)."""
+    now = now or timezone.now()
+    due = list(
+        Conversation.objects.filter(starred=True, star_due_at__lte=now)
+        .exclude(activity_at__gte=F("star_due_at"))
+        .values_list("pk", flat=True)[:500]
+    )
+    with transaction.atomic():
+        for conversation_id in due:
+            Conversation.objects.filter(pk=conversation_id).update(activity_at=F("star_due_at"))
+            _changed(conversation_id, "due")
+    return len(due)
+
+
+@transaction.atomic
+def mark_read(*, conversation: Conversation, read: bool, actor) -> Conversation:
+    """Read clears the unread count; unread marks it as having one unread message again."""
+    Conversation.objects.filter(pk=conversation.pk).update(unread_count=0 if read else Greatest(F("unread_count"), Value(1)))
+    return _changed(conversation.pk, "read", actor)
+
+
+@transaction.atomic
+def set_note(*, conversation: Conversation, note: str, actor) -> Conversation:
+    note = note.strip()
+    if len(note) > 5000:
+        raise ApplicationError(_("The note is longer than 5000 characters."))
+    Conversation.objects.filter(pk=conversation.pk).update(note=note)
+    return _changed(conversation.pk, "note", actor)
