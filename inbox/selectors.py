@@ -6,10 +6,12 @@ import datetime as dt
 import json
 
 from django.db.models import Case, Count, DateTimeField, ExpressionWrapper, F, Q, QuerySet, When
+from django.core.cache import cache
 from django.http import Http404
 
 from inbox.models import Conversation, Message
-from integrations.base import Platform
+from integrations.base import PlatformError, Platform, Quota
+from integrations.registry import get_client
 from integrations.policy import Decision, Sender, line_decision, messenger_decision
 
 PAGE_SIZE = 30
@@ -165,3 +167,22 @@ def timeline(*, conversation: Conversation, before: int | None = None, limit: in
         qs = qs.filter(Q(platform_timestamp__lt=pivot) | Q(platform_timestamp=pivot, pk__lt=before))
     rows = list(qs.order_by("-platform_timestamp", "-pk")[: limit + 1])
     return list(reversed(rows[:limit])), len(rows) > limit
+
+
+QUOTA_CACHE_SECONDS = 60
+
+
+def channel_quota(channel) -> Quota | None:
+    """The LINE account's monthly quota and usage (cached a minute); None for Messenger or when LINE
+    can't be reached (the page says so rather than failing)."""
+    if channel.platform != Platform.LINE:
+        return None
+    key = f"line-quota:{channel.pk}"
+    quota = cache.get(key)
+    if quota is None:
+        try:
+            quota = get_client(channel).get_quota()
+        except PlatformError:
+            return None
+        cache.set(key, quota, QUOTA_CACHE_SECONDS)
+    return quota

@@ -10,14 +10,19 @@ import uuid
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inbox import events
 from inbox.errors import SendRefused
-from inbox.models import Conversation, Message
+from inbox.media import store_image
+from inbox.models import Conversation, InboxSettings, Message
 from inbox.selectors import conversation_window
 from inbox.services.conversations import record_activity
 from integrations.base import MessageKind, Platform
 from integrations.policy import Decision, Sender
+
+# Messenger's text limit (LINE allows 5000 UTF-16 units; the smaller one keeps both safe).
+MAX_TEXT_LENGTH = 2000
 
 
 def next_send_decision(*, conversation: Conversation, sender: Sender, now: dt.datetime | None = None) -> Decision:
@@ -30,16 +35,22 @@ def send_message(
     conversation: Conversation,
     author=None,
     text: str = "",
+    image=None,
     image_url: str = "",
     automated: bool = False,
+    confirm_paid: bool = False,
 ) -> Message:
     """Queue a message to the customer, or raise SendRefused saying why it can't be sent now.
 
-    `automated` messages (order links, notifications) never use the human-agent allowance.
+    `image` is an uploaded file (checked and stored by `inbox.media`); `image_url` an already public URL.
+    `automated` messages (order links, notifications) never use the human-agent allowance. A paid LINE
+    push needs `confirm_paid` the first time in a conversation, unless the shop turned that off.
     """
     text = text.strip()
-    if not (text or image_url):
-        raise SendRefused("A message needs text or an image.")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise SendRefused(_("The message is longer than %(n)d characters.") % {"n": MAX_TEXT_LENGTH})
+    if not (text or image or image_url):
+        raise SendRefused(_("A message needs text or an image."))
     sender = Sender.AUTOMATED if automated or author is None else Sender.PERSON
     now = timezone.now()
     with transaction.atomic():
@@ -47,11 +58,9 @@ def send_message(
         decision = next_send_decision(conversation=conversation, sender=sender, now=now)
         if not decision.allowed:
             raise SendRefused(decision.reason, extra={"window": decision.as_dict()})
-        reply_token = ""
-        if decision.use_reply_token:
-            # The token works once: take it off the conversation in the same transaction.
-            reply_token = conversation.reply_token
-            Conversation.objects.filter(pk=conversation.pk).update(reply_token="", reply_token_at=None)
+        _check_paid_push(conversation=conversation, decision=decision, sender=sender, confirmed=confirm_paid, now=now)
+        if image is not None:
+            image_url = store_image(image)
         message = Message.objects.create(
             conversation=conversation,
             channel=conversation.channel,
@@ -62,16 +71,67 @@ def send_message(
             attachments=[{"type": "image", "url": image_url}] if image_url else [],
             state=Message.State.QUEUED,
             sent_by=author,
-            decision=decision.as_dict(),
-            reply_token=reply_token,
-            retry_key=uuid.uuid4() if conversation.channel.platform == Platform.LINE else None,
-            billed=decision.billed if conversation.channel.platform == Platform.LINE else None,
             platform_timestamp=now,
+            **_delivery_fields(conversation, decision),
         )
         record_activity(conversation_id=conversation.pk, message=message, by_person=sender == Sender.PERSON)
         _deliver_on_commit(message.pk)
         events.publish_on_commit(events.message_added(message))
     return message
+
+
+def retry_message(*, message: Message, actor, confirm_paid: bool = False) -> Message:
+    """Send a failed message again, under today's rules. It can never go out twice: a LINE push keeps
+    its retry key (LINE answers "already accepted" for a repeat), Messenger parts already sent are skipped."""
+    now = timezone.now()
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().select_related("channel", "contact").get(pk=message.conversation_id)
+        message = Message.objects.select_for_update().get(pk=message.pk)
+        if message.state != Message.State.FAILED or message.direction != Message.Direction.OUTBOUND:
+            raise SendRefused(_("Only a failed message can be sent again."))
+        sender = Sender.AUTOMATED if message.source == Message.Source.AUTOMATED else Sender.PERSON
+        decision = next_send_decision(conversation=conversation, sender=sender, now=now)
+        if not decision.allowed:
+            raise SendRefused(decision.reason, extra={"window": decision.as_dict()})
+        _check_paid_push(conversation=conversation, decision=decision, sender=sender, confirmed=confirm_paid, now=now)
+        fields = _delivery_fields(conversation, decision)
+        if message.retry_key:  # keep the key: a push LINE already accepted is answered 409, not sent again
+            fields["retry_key"] = message.retry_key
+        Message.objects.filter(pk=message.pk).update(state=Message.State.QUEUED, error="", **fields)
+        _deliver_on_commit(message.pk)
+        message.refresh_from_db()
+        events.publish_on_commit(events.message_changed(message))
+    return message
+
+
+def _check_paid_push(*, conversation: Conversation, decision: Decision, sender: Sender, confirmed: bool, now) -> None:
+    """The first paid LINE push in a conversation needs a person's click (the shop can turn this off)."""
+    if not decision.billed or sender != Sender.PERSON or conversation.paid_push_confirmed_at:
+        return
+    if not InboxSettings.load().confirm_paid_line_push:
+        return
+    if not confirmed:
+        raise SendRefused(
+            _("This message will be sent as a paid LINE push message. Confirm to send it."),
+            extra={"window": decision.as_dict(), "needs_confirmation": True},
+        )
+    Conversation.objects.filter(pk=conversation.pk).update(paid_push_confirmed_at=now)
+
+
+def _delivery_fields(conversation: Conversation, decision: Decision) -> dict:
+    """What the delivery task needs: the decision, the reply token it consumes, a LINE retry key."""
+    is_line = conversation.channel.platform == Platform.LINE
+    reply_token = ""
+    if decision.use_reply_token:
+        # The token works once: take it off the conversation in the same transaction.
+        reply_token = conversation.reply_token
+        Conversation.objects.filter(pk=conversation.pk).update(reply_token="", reply_token_at=None)
+    return {
+        "decision": decision.as_dict(),
+        "reply_token": reply_token,
+        "retry_key": uuid.uuid4() if is_line and not reply_token else None,
+        "billed": decision.billed if is_line else None,
+    }
 
 
 def _deliver_on_commit(message_id: int) -> None:

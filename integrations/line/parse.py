@@ -46,12 +46,15 @@ def _parse_event(destination: str, event: Any) -> InboundEvent:
     fields = as_dict(event)
     ms = valid_ms(fields.get("timestamp"))
     kind, details = _classify(fields) if ms is not None else (EventKind.OTHER, {})
+    if as_dict(fields.get("source")).get("type") != "user":
+        # Group and room chats are not one-to-one conversations with a customer: kept, not filed.
+        kind, details = EventKind.OTHER, {}
     standby = fields.get("mode") == "standby"
     return InboundEvent(
         platform=Platform.LINE,
         kind=kind,
         channel_key=destination,
-        # Absent for group and room members who haven't consented to share it.
+        # May be absent in groups and rooms: LINE includes it only for users of LINE for iOS and Android.
         user_id=as_str(as_dict(fields.get("source")).get("userId")),
         timestamp=ms_to_datetime(ms) if ms is not None else EPOCH,
         dedupe_key=_dedupe_key(destination, event, ms or 0),

@@ -51,9 +51,26 @@ def _parse_entry(entry: Any) -> list[InboundEvent]:
     if not page_id:
         raise MalformedPayload("every entry needs the Page id")
     lists = [(key, standby) for key, standby in _EVENT_LISTS if key in entry]
-    if not lists or any(not isinstance(entry[key], list) for key, _ in lists):
-        raise MalformedPayload("every entry needs a messaging or standby list")
+    if any(not isinstance(entry[key], list) for key, _ in lists):
+        raise MalformedPayload("messaging and standby must be lists")
+    if not lists:
+        # Another subscribed field (feed `changes`, ...): kept as one OTHER event, never refused, since
+        # Meta unsubscribes a Page whose webhook keeps failing.
+        return [_entry_without_events(entry, page_id)]
     return [_parse_event(entry, page_id, key, standby, event) for key, standby in lists for event in entry[key]]
+
+
+def _entry_without_events(entry: dict, page_id: str) -> InboundEvent:
+    ms = valid_ms(entry.get("time"))
+    return InboundEvent(
+        platform=Platform.MESSENGER,
+        kind=EventKind.OTHER,
+        channel_key=page_id,
+        user_id="",
+        timestamp=ms_to_datetime(ms) if ms is not None else EPOCH,
+        dedupe_key=bounded_key(f"{page_id}:entry:{ms or 0}:{short_hash(entry)}"),
+        raw={"object": "page", "entry": [copy.deepcopy(entry)]},
+    )
 
 
 def _parse_event(entry: dict, page_id: str, list_key: str, standby: bool, event: Any) -> InboundEvent:

@@ -35,10 +35,11 @@ def platform_api(platform: str, endpoint: str, methods: tuple[str, ...]) -> Call
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             request.sandbox = CallContext(request_id=ids.line_request_id())
+            raw_body = request.body  # read first: once a form is parsed the raw stream is gone
             response = _respond(platform, endpoint, methods, view, request, *args, **kwargs)
             if platform == Platform.LINE:
                 response["X-Line-Request-Id"] = request.sandbox.request_id
-            _record(request, platform, endpoint, response)
+            _record(request, raw_body, platform, endpoint, response)
             return response
 
         return wrapper
@@ -85,7 +86,7 @@ def _consume(fault: SandboxFault) -> bool:
     return SandboxFault.objects.filter(pk=fault.pk, remaining__gt=0).update(remaining=F("remaining") - 1) == 1
 
 
-def _record(request: HttpRequest, platform: str, endpoint: str, response: HttpResponse) -> None:
+def _record(request: HttpRequest, raw_body: bytes, platform: str, endpoint: str, response: HttpResponse) -> None:
     SandboxCall.objects.create(
         platform=platform,
         endpoint=endpoint,
@@ -93,7 +94,7 @@ def _record(request: HttpRequest, platform: str, endpoint: str, response: HttpRe
         method=request.method,
         path=request.get_full_path()[:1000],
         headers={name: request.headers[name] for name in RECORDED_HEADERS if name in request.headers},
-        body=_recorded_body(request.body),
+        body=_recorded_body(raw_body),
         status=response.status_code,
         response=_recorded_body(response.content) if response["Content-Type"].startswith("application/json") else None,
         billed=request.sandbox.billed,

@@ -51,12 +51,15 @@ def validate_send(params: dict[str, Any]) -> SendRequest:
     if message is None:
         raise param_error("Must send either message or sender_action")
     messaging_type, tag = _messaging_type_and_tag(params)
+    message = _message(message)
+    # The reference puts `metadata` in the message object; older samples put it at the top level: take both.
+    metadata = params["metadata"] if "metadata" in params else message.get("metadata")
     return SendRequest(
         recipient_id=recipient_id,
         messaging_type=messaging_type,
         tag=tag,
-        message=_message(message),
-        metadata=_metadata(params.get("metadata")),
+        message=message,
+        metadata=_metadata(metadata),
     )
 
 

@@ -62,7 +62,8 @@ def read_node(request: HttpRequest, version: str, node: str) -> JsonResponse:
 
 def _page_for_token(request: HttpRequest) -> SandboxPage:
     """The Page whose token the call carries (`?access_token=` or `Authorization: Bearer`)."""
-    token = request.GET.get("access_token") or request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    scheme, _, bearer = request.headers.get("Authorization", "").partition(" ")
+    token = request.GET.get("access_token") or (bearer.strip() if scheme == "Bearer" else "")
     page = SandboxPage.objects.filter(access_token=token).first() if token else None
     if page is None:
         raise graph_invalid_token()
@@ -75,7 +76,7 @@ def _params(request: HttpRequest) -> dict[str, Any]:
 
     An unreadable body is an empty one: Graph then complains about the first missing parameter.
     """
-    if request.content_type == "application/x-www-form-urlencoded":
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return {name: _json_or_text(value) for name, value in request.POST.items()}
     try:
         return parse_json_object(request.body)

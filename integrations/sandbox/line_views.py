@@ -140,8 +140,8 @@ def reply_token_ttl() -> dt.timedelta:
 # --- Steps ----------------------------------------------------------------------------------------
 
 def _bot_for_token(request: HttpRequest) -> SandboxLineBot:
-    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    bot = SandboxLineBot.objects.filter(access_token=token).first() if token else None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    bot = SandboxLineBot.objects.filter(access_token=token.strip()).first() if scheme == "Bearer" else None
     if bot is None:
         raise LineError(401, LINE_AUTH_FAILED)
     request.sandbox.channel_key = bot.destination

@@ -150,9 +150,8 @@ line_message = obj(
     packageId=digits | st.integers(),
     stickerId=digits | st.integers(),
 )
-line_event = mostly(obj(
+line_core = obj(
     required={
-        "type": st.sampled_from(["message", "follow", "unfollow", "postback", "unsend", "messageEdited", "undefined"]),
         "timestamp": milliseconds,
         "mode": st.sampled_from(["active", "standby"]),
         "source": obj(required={"type": st.sampled_from(["user", "group", "room"])}, userId=text, groupId=text),
@@ -160,13 +159,17 @@ line_event = mostly(obj(
     webhookEventId=text,
     deliveryContext=obj(required={"isRedelivery": st.booleans()}),
     replyToken=text,
-    message=line_message,
-    postback=obj(required={"data": text}),
-    unsend=obj(required={"messageId": digits}),
-))
+)
+line_details = st.one_of(
+    obj(required={"type": st.sampled_from(["message", "messageEdited"]), "message": line_message}),
+    obj(required={"type": st.just("postback"), "postback": obj(required={"data": text})}),
+    obj(required={"type": st.just("unsend"), "unsend": obj(required={"messageId": digits})}),
+    obj(required={"type": st.sampled_from(["follow", "unfollow", "join", "undefined"])}),
+)
+line_event = mostly(merged(line_core, line_details))
 line_bodies = st.fixed_dictionaries({"destination": text.filter(bool), "events": st.lists(line_event, max_size=4)})
 
-PARSERS = [parse_messenger, parse_line]
+PARSERS = [pytest.param(parse_messenger, id="messenger"), pytest.param(parse_line, id="line")]
 
 
 def reversed_keys(value):

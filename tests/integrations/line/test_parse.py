@@ -193,11 +193,10 @@ def test_message_edited_is_other_with_its_own_dedupe_key():
     assert edited.dedupe_key != original.dedupe_key
 
 
-def test_group_message_without_user_id():
+def test_group_message_is_kept_but_not_a_customer_message():
     event = parse_one("group_source")
-    assert event.kind == EventKind.MESSAGE
+    assert event.kind == EventKind.OTHER  # group chats are not one-to-one conversations
     assert event.user_id == ""
-    assert event.text == "團購 +1"
     assert event.raw["events"][0]["source"] == {"type": "group", "groupId": "Ce727461c78d115d47505fe0aea98b9b5"}
 
 
@@ -291,9 +290,13 @@ def test_a_redelivery_without_webhook_event_id_keeps_the_key():
 
 @pytest.mark.parametrize("content_type", ["video", "audio"])
 def test_video_and_audio(content_type):
-    line_hosted = message_event({"id": "7", "type": content_type, "duration": 60000, "contentProvider": {"type": "line"}})
-    external = message_event({"id": "8", "type": content_type, "contentProvider": {
-        "type": "external", "originalContentUrl": "https://cdn.example-shop.tw/a", "previewImageUrl": "https://cdn.example-shop.tw/p"}})
+    line_hosted = message_event({"id": "7", "type": content_type, "contentProvider": {"type": "line"}})
+    external_provider = {
+        "type": "external",
+        "originalContentUrl": "https://cdn.example-shop.tw/a",
+        "previewImageUrl": "https://cdn.example-shop.tw/p",
+    }
+    external = message_event({"id": "8", "type": content_type, "contentProvider": external_provider})
     parsed = parse_body(body_with(line_hosted, external))
     assert [e.message_kind for e in parsed] == [MessageKind(content_type)] * 2
     assert parsed[0].attachments == (Attachment(type=content_type, content_id="7"),)
@@ -326,7 +329,8 @@ def test_bad_values_inside_content_are_dropped_not_raised():
 
 
 def test_standby_postback_has_no_reply_token():
-    event = {"type": "postback", "mode": "standby", "replyToken": "r", "timestamp": 1, "postback": {"data": "a=1"}}
+    event = {"type": "postback", "mode": "standby", "replyToken": "r", "timestamp": 1, "postback": {"data": "a=1"},
+             "source": {"type": "user", "userId": "U" + "1" * 32}}
     [parsed] = parse_body(body_with(event))
     assert (parsed.kind, parsed.is_standby, parsed.reply_token, parsed.payload) == (EventKind.POSTBACK, True, "", "a=1")
 

@@ -218,15 +218,21 @@ def test_raw_is_a_body_that_parses_back_to_the_same_event(name):
         {"object": "page", "entry": [{"messaging": []}]},
         {"object": "page", "entry": [{"id": "", "messaging": []}]},
         {"object": "page", "entry": [{"id": True, "messaging": []}]},
-        {"object": "page", "entry": [{"id": PAGE, "time": 1}]},
         {"object": "page", "entry": [{"id": PAGE, "messaging": {}}]},
         {"object": "page", "entry": [{"id": PAGE, "messaging": [], "standby": None}]},
-        {"object": "page", "entry": [{"id": PAGE, "changes": [{"field": "feed"}]}]},
     ],
 )
 def test_a_body_that_is_not_a_page_webhook_is_malformed(body):
     with pytest.raises(MalformedPayload):
         parse_body(body)
+
+
+@pytest.mark.parametrize("entry", [{"id": PAGE, "time": 1}, {"id": PAGE, "changes": [{"field": "feed"}]}])
+def test_an_entry_of_another_field_is_kept_as_one_other_event(entry):
+    """Never refused: Meta unsubscribes a Page whose webhook keeps answering errors."""
+    [event] = parse_body({"object": "page", "entry": [entry]})
+    assert (event.kind, event.channel_key, event.user_id) == (EventKind.OTHER, PAGE, "")
+    assert parse_body(event.raw) == [event]
 
 
 def test_malformed_payload_is_a_value_error():
@@ -239,7 +245,8 @@ def test_empty_entry_list_and_empty_messaging_give_no_events():
 
 
 def test_a_numeric_page_id_is_read_as_a_string():
-    [event] = parse_body({"object": "page", "entry": [{"id": int(PAGE), "messaging": [from_user(read={"watermark": 5})]}]})
+    entry = {"id": int(PAGE), "messaging": [from_user(read={"watermark": 5})]}
+    [event] = parse_body({"object": "page", "entry": [entry]})
     assert event.channel_key == PAGE
     assert event.kind == EventKind.READ
 
@@ -259,7 +266,7 @@ def test_a_numeric_page_id_is_read_as_a_string():
         from_user(optin={"type": "notification_messages", "payload": "restock"}),
         from_user(message_edit={"mid": "m_1", "text": "edited", "num_edit": 1}),
         from_user(referral={"ref": "fall-sale", "source": "SHORTLINK", "type": "OPEN_THREAD"}),
-        {"recipient": {"id": PAGE}, "timestamp": 1793686522318, "policy_enforcement": {"action": "block", "reason": "spam"}},
+        {"recipient": {"id": PAGE}, "timestamp": 1793686522318, "policy_enforcement": {"action": "block"}},
         {"sender": {"id": PSID}, "recipient": {"id": PAGE}, "message": {"mid": "m_1", "text": "no timestamp"}},
         {"recipient": {"id": PAGE}, "timestamp": 1793686522318, "message": {"mid": "m_1", "text": "no sender"}},
     ],
@@ -333,7 +340,8 @@ def test_a_template_echo_is_a_template_message():
     message = {"is_echo": True, "app_id": 1480723916354082, "mid": "m_t", "attachments": [
         {"type": "template", "payload": {"template_type": "button", "text": "請點擊付款", "buttons": []}},
     ]}
-    [parsed] = parse_body(body_with({"sender": {"id": PAGE}, "recipient": {"id": PSID}, "timestamp": 1, "message": message}))
+    echo = {"sender": {"id": PAGE}, "recipient": {"id": PSID}, "timestamp": 1793686522318, "message": message}
+    [parsed] = parse_body(body_with(echo))
     assert (parsed.kind, parsed.message_kind, parsed.user_id) == (EventKind.ECHO, MessageKind.TEMPLATE, PSID)
 
 

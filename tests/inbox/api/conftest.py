@@ -1,0 +1,104 @@
+"""Users in each role, API clients signed in as them, and conversations built with the ORM."""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from inbox.models import Contact, Conversation, Message
+from inbox.permissions import ADMINS, AGENTS
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def agent(django_user_model):
+    user = django_user_model.objects.create_user(username="amy", password="pw", first_name="Amy", last_name="Lin")
+    user.groups.add(Group.objects.get_or_create(name=AGENTS)[0])
+    return user
+
+
+@pytest.fixture
+def other_agent(django_user_model):
+    user = django_user_model.objects.create_user(username="ben", password="pw")
+    user.groups.add(Group.objects.get_or_create(name=AGENTS)[0])
+    return user
+
+
+@pytest.fixture
+def shop_admin(django_user_model):
+    return django_user_model.objects.create_superuser(username="boss", password="pw")
+
+
+@pytest.fixture
+def group_admin(django_user_model):
+    user = django_user_model.objects.create_user(username="carol", password="pw")
+    user.groups.add(Group.objects.get_or_create(name=ADMINS)[0])
+    return user
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    """Signed in, but neither admin nor agent."""
+    return django_user_model.objects.create_user(username="visitor", password="pw")
+
+
+def _signed_in(user) -> APIClient:
+    client = APIClient()
+    client.force_login(user)  # a real session: SessionAuthentication, as the staff page uses it
+    return client
+
+
+@pytest.fixture
+def agent_api(agent):
+    return _signed_in(agent)
+
+
+@pytest.fixture
+def admin_api(shop_admin):
+    return _signed_in(shop_admin)
+
+
+@pytest.fixture
+def outsider_api(outsider):
+    return _signed_in(outsider)
+
+
+@pytest.fixture
+def make_conversation():
+    """make(channel, "Name", activity_at=..., last_inbound_at=..., **other Conversation fields)."""
+    numbers = itertools.count(1)
+
+    def make(channel, name: str = "", *, activity_at: dt.datetime | None = None, **fields) -> Conversation:
+        n = next(numbers)
+        contact = Contact.objects.create(channel=channel, platform_user_id=f"user-{channel.pk}-{n}", display_name=name)
+        return Conversation.objects.create(
+            channel=channel, contact=contact, activity_at=activity_at or timezone.now(), **fields
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_message():
+    def make(conversation, *, direction=Message.Direction.INBOUND, at: dt.datetime | None = None, **fields) -> Message:
+        inbound = direction == Message.Direction.INBOUND
+        fields.setdefault("source", Message.Source.CUSTOMER if inbound else Message.Source.STAFF)
+        fields.setdefault("state", Message.State.RECEIVED if inbound else Message.State.SENT)
+        fields.setdefault("text", "hello")
+        return Message.objects.create(
+            conversation=conversation,
+            channel=conversation.channel,
+            direction=direction,
+            platform_timestamp=at or timezone.now(),
+            **fields,
+        )
+
+    return make
