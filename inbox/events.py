@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inbox.models import Conversation, InboxEvent
-from inbox.selectors import conversation_window
+from inbox.selectors import conversation_window, unread_counts
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ def message_added(message, *, conversation_created: bool = False) -> dict:
         "message": message_payload(message),
         "conversation": conversation_payload(conversation),
         "conversation_created": conversation_created,
+        "unread_counts": tab_counts(),
     }
 
 
@@ -99,7 +100,18 @@ def states_changed(conversation, message_ids: list[int], state: str) -> dict:
 
 
 def conversation_changed(conversation: Conversation, *, op: str, actor_id: int | None = None) -> dict:
-    return {"type": "conversation", "op": op, "conversation": conversation_payload(conversation), "actor_id": actor_id}
+    return {
+        "type": "conversation",
+        "op": op,
+        "conversation": conversation_payload(conversation),
+        "actor_id": actor_id,
+        "unread_counts": tab_counts(),
+    }
+
+
+def tab_counts() -> dict[str, int]:
+    """Unread conversations per tab, keyed as the page's tabs are ("all" or a channel id)."""
+    return {str(k): v for k, v in unread_counts().items()}
 
 
 def publish_on_commit(event: dict) -> None:

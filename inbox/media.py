@@ -39,3 +39,15 @@ def store_image(upload) -> str:
 
 def public_url(name: str) -> str:
     return f"{settings.PUBLIC_BASE_URL}{settings.MEDIA_URL}{name}"
+
+
+CONTENT_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp", "video/mp4": "mp4",
+                 "audio/m4a": "m4a", "audio/x-m4a": "m4a", "application/pdf": "pdf"}
+
+
+def store_inbound_media(data: bytes, content_type: str, *, name: str) -> str:
+    """Keep media a customer sent (fetched from the platform) and return the URL staff see it at."""
+    extension = CONTENT_TYPES.get(content_type.split(";")[0].strip().lower(), "bin")
+    safe = "".join(ch for ch in name if ch.isalnum() or ch in "-_")[:80]
+    stored = default_storage.save(f"inbound/{safe}.{extension}", ContentFile(data))
+    return public_url(stored)

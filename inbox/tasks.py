@@ -6,6 +6,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from inbox.media import store_inbound_media
 from inbox.models import Contact, Message
 from inbox.services import messaging
 from inbox.services.ingest import own_metadata
@@ -79,3 +80,31 @@ def contact_profile_fetch(self, contact_id: int) -> str:
         profile_error="",
     )
     return "fetched"
+
+
+@shared_task(bind=True, name="inbox.tasks.message_media_fetch", max_retries=PROFILE_MAX_RETRIES)
+def message_media_fetch(self, message_id: int) -> str:
+    """Copy media LINE only serves through its content API into our storage, so the chat can show it."""
+    message = Message.objects.select_related("channel").filter(pk=message_id).first()
+    if message is None:
+        return "skipped"
+    client = get_client(message.channel)
+    attachments = list(message.attachments)
+    changed = False
+    for attachment in attachments:
+        content_id = attachment.get("content_id")
+        if not content_id or attachment.get("url"):
+            continue
+        try:
+            content = client.get_content(message_id=content_id)
+        except PlatformError as error:
+            if error.retryable and self.request.retries < PROFILE_MAX_RETRIES and not self.request.is_eager:
+                raise self.retry(countdown=retry_countdown(self.request.retries)) from error
+            attachment["error"] = str(error)[:200]
+            changed = True
+            continue
+        attachment["url"] = store_inbound_media(content.data, content.content_type, name=f"{message.channel_id}-{content_id}")
+        changed = True
+    if changed:
+        messaging.attachments_fetched(message_id=message.pk, attachments=attachments)
+    return "fetched" if changed else "nothing"

@@ -165,6 +165,8 @@ class ChannelClient(Protocol):
 
     def get_quota(self) -> Quota | None: ...
 
+    def get_content(self, *, message_id: str) -> Content: ...
+
 
 # --- Typed errors ---------------------------------------------------------------------------------
 

@@ -51,6 +51,12 @@ def _fetch_profile(contact_id: int) -> None:
     contact_profile_fetch.delay(contact_id)
 
 
+def _fetch_media(message_id: int) -> None:
+    from inbox.tasks import message_media_fetch
+
+    message_media_fetch.delay(message_id)
+
+
 def _on_inbound(channel: Channel, event: InboundEvent) -> None:
     """A customer's message or postback: store it once, bump the conversation."""
     contact, conversation, is_new = contact_and_conversation(channel, event.user_id)
@@ -75,6 +81,8 @@ def _on_inbound(channel: Channel, event: InboundEvent) -> None:
         Contact.objects.filter(pk=contact.pk).update(is_following=True)
     record_activity(conversation_id=conversation.pk, message=message, inbound=True, reply_token=event.reply_token)
     events.publish_on_commit(events.message_added(message, conversation_created=is_new))
+    if any(a.content_id for a in event.attachments):
+        transaction.on_commit(lambda: _fetch_media(message.pk))
 
 
 def _on_echo(channel: Channel, event: InboundEvent) -> None:

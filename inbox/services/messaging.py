@@ -170,3 +170,10 @@ def mark_failed(*, message_id: int, error: str) -> None:
     with transaction.atomic():
         Message.objects.filter(pk=message_id, state=Message.State.QUEUED).update(state=Message.State.FAILED, error=error[:2000])
         events.publish_on_commit(events.message_changed(Message.objects.get(pk=message_id)))
+
+
+def attachments_fetched(*, message_id: int, attachments: list[dict]) -> None:
+    """Media of an inbound message is now in our storage: show it."""
+    with transaction.atomic():
+        Message.objects.filter(pk=message_id).update(attachments=attachments)
+        events.publish_on_commit(events.message_changed(Message.objects.get(pk=message_id)))

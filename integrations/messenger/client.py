@@ -7,6 +7,7 @@ from django.conf import settings
 from integrations import http
 from integrations.base import (
     AuthError,
+    Content,
     Delivery,
     InvalidRequest,
     OutboundMessage,
@@ -138,3 +139,7 @@ class MessengerClient:
     def get_quota(self) -> Quota | None:
         """Messenger has no message quota."""
         return None
+
+    def get_content(self, *, message_id: str) -> Content:
+        """Messenger media arrives as URLs in the webhook; there is no content endpoint."""
+        raise InvalidRequest("Messenger has no content API: media comes by URL")

@@ -36,7 +36,11 @@ def platform_api(platform: str, endpoint: str, methods: tuple[str, ...]) -> Call
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             request.sandbox = CallContext(request_id=ids.line_request_id())
             raw_body = request.body  # read first: once a form is parsed the raw stream is gone
-            response = _respond(platform, endpoint, methods, view, request, *args, **kwargs)
+            if _has_nul(request, raw_body):
+                response = _unreadable(platform)
+                raw_body = raw_body.replace(b"\x00", b"").replace(b"\\u0000", b"")
+            else:
+                response = _respond(platform, endpoint, methods, view, request, *args, **kwargs)
             if platform == Platform.LINE:
                 response["X-Line-Request-Id"] = request.sandbox.request_id
             _record(request, raw_body, platform, endpoint, response)
@@ -61,6 +65,23 @@ def _respond(platform, endpoint, methods, view, request, *args, **kwargs) -> Htt
         return error.response()
     except LineError as error:
         return error.response()
+
+
+def _has_nul(request: HttpRequest, raw_body: bytes) -> bool:
+    """NUL characters can't be stored (PostgreSQL refuses them in text and jsonb): such a call is refused
+    whole, before anything is looked up or recorded with it."""
+    return (
+        "\x00" in request.path
+        or "%00" in request.META.get("QUERY_STRING", "")
+        or b"\x00" in raw_body
+        or b"\\u0000" in raw_body
+    )
+
+
+def _unreadable(platform: str) -> HttpResponse:
+    if platform == Platform.LINE:
+        return LineError(400, "The request body could not be parsed as JSON (line: 1, column: 1)").response()
+    return GraphError("(#100) Invalid parameter", 100).response()
 
 
 def _method_not_allowed(platform: str, method: str) -> Exception:

@@ -4,7 +4,7 @@ import requests
 from playwright.sync_api import expect, sync_playwright
 
 from integrations.sandbox import services
-from tests.sandbox.support import BOT_DESTINATION, BOT_TOKEN, CHANNEL_SECRET, line_signature_ok, running_capture_server
+from tests.sandbox.support import BOT_DESTINATION, BOT_TOKEN, CHANNEL_SECRET, line_signature_ok
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -21,6 +21,15 @@ def allow_orm_beside_playwright(monkeypatch):
 
 
 @pytest.fixture
+def line_bot(capture_server):
+    """Registered before the browser starts: ORM calls made while Playwright runs would live in its greenlet's
+    context and leave a database connection behind."""
+    return services.register_line_bot(
+        BOT_DESTINATION, CHANNEL_SECRET, BOT_TOKEN, capture_server.url + "/webhooks/line/1/", name="Shop LINE"
+    )
+
+
+@pytest.fixture
 def browser_page():
     playwright = sync_playwright().start()
     browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -33,35 +42,32 @@ def browser_page():
         playwright.stop()
 
 
-def test_customer_writes_and_sees_the_shop_answer(live_server, browser_page):
+def test_customer_writes_and_sees_the_shop_answer(live_server, capture_server, line_bot, browser_page):
     page = browser_page
-    with running_capture_server() as app:
-        services.register_line_bot(BOT_DESTINATION, CHANNEL_SECRET, BOT_TOKEN, app.url + "/webhooks/line/1/", name="Shop LINE")
+    page.goto(live_server.url + "/sandbox/")
+    page.get_by_test_id("channel-select").select_option(f"line:{BOT_DESTINATION}")
+    page.get_by_test_id("new-user-name").fill("Browser Buyer")
+    page.get_by_test_id("new-user-button").click()
+    expect(page.get_by_test_id("user-select")).to_contain_text("Browser Buyer")
+    page.get_by_test_id("composer-input").fill("Is the blue one in stock? 藍色")
+    page.get_by_test_id("send-button").click()
 
-        page.goto(live_server.url + "/sandbox/")
-        page.get_by_test_id("channel-select").select_option(f"line:{BOT_DESTINATION}")
-        page.get_by_test_id("new-user-name").fill("Browser Buyer")
-        page.get_by_test_id("new-user-button").click()
-        expect(page.get_by_test_id("user-select")).to_contain_text("Browser Buyer")
-        page.get_by_test_id("composer-input").fill("Is the blue one in stock? 藍色")
-        page.get_by_test_id("send-button").click()
+    customer_bubble = page.locator("[data-testid=timeline-item][data-direction=to_shop][data-kind=text]")
+    expect(customer_bubble).to_contain_text("Is the blue one in stock? 藍色")
+    follow, message = capture_server.wait_for(2)
+    assert all(line_signature_ok(request) for request in (follow, message))
+    assert follow.json["events"][0]["type"] == "follow"
+    [event] = message.json["events"]
+    assert event["message"]["text"] == "Is the blue one in stock? 藍色"
 
-        customer_bubble = page.locator("[data-testid=timeline-item][data-direction=to_shop][data-kind=text]")
-        expect(customer_bubble).to_contain_text("Is the blue one in stock? 藍色")
-        follow, message = app.wait_for(2)
-        assert all(line_signature_ok(request) for request in (follow, message))
-        assert follow.json["events"][0]["type"] == "follow"
-        [event] = message.json["events"]
-        assert event["message"]["text"] == "Is the blue one in stock? 藍色"
+    pushed = requests.post(
+        live_server.url + "/sandbox/line/v2/bot/message/push",
+        json={"to": event["source"]["userId"], "messages": [{"type": "text", "text": "Yes! <b>in stock</b>"}]},
+        headers={"Authorization": f"Bearer {BOT_TOKEN}"},
+        timeout=10,
+    )
+    assert pushed.status_code == 200
 
-        pushed = requests.post(
-            live_server.url + "/sandbox/line/v2/bot/message/push",
-            json={"to": event["source"]["userId"], "messages": [{"type": "text", "text": "Yes! <b>in stock</b>"}]},
-            headers={"Authorization": f"Bearer {BOT_TOKEN}"},
-            timeout=10,
-        )
-        assert pushed.status_code == 200
-
-        shop_bubble = page.locator("[data-testid=timeline-item][data-direction=from_shop]")
-        expect(shop_bubble).to_contain_text("Yes! <b>in stock</b>")  # shown as text, not markup
-        assert shop_bubble.locator("b").count() == 0
+    shop_bubble = page.locator("[data-testid=timeline-item][data-direction=from_shop]")
+    expect(shop_bubble).to_contain_text("Yes! <b>in stock</b>")  # shown as text, not markup
+    assert shop_bubble.locator("b").count() == 0

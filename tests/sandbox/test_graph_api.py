@@ -121,6 +121,11 @@ class GraphSendTests:
         assert (error["code"], error["type"], error["message"]) == (190, "OAuthException", "Invalid OAuth access token.")
         assert error["fbtrace_id"]
 
+    def test_nul_in_the_token_is_refused(self, client, open_window):
+        response = send(client, text_body(), url=f"/sandbox/graph/v25.0/{PAGE_ID}/messages?access_token=a%00b")
+
+        assert (response.status_code, error_of(response)["code"]) == (400, 100)
+
     def test_token_in_the_authorization_header(self, client, open_window):
         response = client.post(
             f"/sandbox/graph/v25.0/{PAGE_ID}/messages", data=json.dumps(text_body()),
@@ -197,7 +202,7 @@ class GraphSendTests:
     def test_exactly_2000_characters_is_fine(self, client, open_window):
         assert send(client, text_body("字" * 2000)).status_code == 200
 
-    @pytest.mark.parametrize("raw", [b"{not json", b"[1,2]", b'"text"', b"\xff\xfe"])
+    @pytest.mark.parametrize("raw", [b"{not json", b"[1,2]", b'"text"', b"\xff\xfe", b'{"recipient": {"id": "1\\u0000"}}'])
     def test_unreadable_body_is_a_400(self, client, open_window, raw):
         response = client.post(SEND_URL, data=raw, content_type="application/json")
 

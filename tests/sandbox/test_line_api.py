@@ -321,6 +321,8 @@ class LineValidationTests:
         b'{"to": "U", "messages": [{"type": "location", "latitude": true}]}',
         b'{"to": "U", "messages": [{"type": "flex", "contents": []}, {"type": "audio", "duration": "x"}, {"type": "imagemap"}]}',
         b'{"to": "U", "messages": [{"type": "image", "originalContentUrl": "http://[::1", "previewImageUrl": 3}]}',
+        b'{"to": "U\\u0000", "replyToken": "\\u0000", "messages": [{"type": "text", "text": "a\\u0000"}]}',
+        b'{"to": "U\x00"}',
     ])
     @pytest.mark.parametrize("path", ["push", "reply", "multicast"])
     def test_malformed_bodies_never_500(self, client, friend, body, path):
@@ -356,6 +358,9 @@ class LineProfileAndContentTests:
         assert (missing.status_code, missing.json()) == (404, {"message": "Not found"})
         assert (gone.status_code, gone.json()) == (410, {"message": "The content is gone"})
         assert gone["X-Line-Request-Id"]
+
+    def test_nul_in_the_path_is_refused_not_looked_up(self, client, bot):
+        assert client.get("/sandbox/line/v2/bot/profile/U%00", **AUTH).status_code == 400
 
     def test_content_of_another_bot_is_404(self, client, bot):
         other = services.register_line_bot("U" + "e" * 32, "s", "other-token", "")

@@ -20,26 +20,26 @@ def _media_in_tmp(settings, tmp_path):
 
 @pytest.fixture
 def agent(django_user_model):
-    user = django_user_model.objects.create_user(username="amy", password="pw", first_name="Amy", last_name="Lin")
+    user = django_user_model.objects.create_user(username="amy", first_name="Amy", last_name="Lin")
     user.groups.add(Group.objects.get_or_create(name=AGENTS)[0])
     return user
 
 
 @pytest.fixture
 def other_agent(django_user_model):
-    user = django_user_model.objects.create_user(username="ben", password="pw")
+    user = django_user_model.objects.create_user(username="ben")
     user.groups.add(Group.objects.get_or_create(name=AGENTS)[0])
     return user
 
 
 @pytest.fixture
 def shop_admin(django_user_model):
-    return django_user_model.objects.create_superuser(username="boss", password="pw")
+    return django_user_model.objects.create_superuser(username="boss")
 
 
 @pytest.fixture
 def group_admin(django_user_model):
-    user = django_user_model.objects.create_user(username="carol", password="pw")
+    user = django_user_model.objects.create_user(username="carol")
     user.groups.add(Group.objects.get_or_create(name=ADMINS)[0])
     return user
 
@@ -47,7 +47,7 @@ def group_admin(django_user_model):
 @pytest.fixture
 def outsider(django_user_model):
     """Signed in, but neither admin nor agent."""
-    return django_user_model.objects.create_user(username="visitor", password="pw")
+    return django_user_model.objects.create_user(username="visitor")
 
 
 def _signed_in(user) -> APIClient:
