@@ -120,6 +120,8 @@ class ConversationSerializer(serializers.Serializer):
 
 
 class AttachmentSerializer(serializers.Serializer):
+    """The common keys; some kinds add their own (a sticker's `sticker_id`, a location's coordinates)."""
+
     type = serializers.CharField()
     url = serializers.CharField(required=False)
 
@@ -203,7 +205,6 @@ _SEND_RESPONSES = {
 # The base of the inbox's views: shop staff only, the services' errors answered as the module says.
 # (A comment, not a docstring: the schema would show it as every view's description.)
 class InboxApi(APIView):
-
     permission_classes = [IsInboxStaff]
 
     def handle_exception(self, exc):

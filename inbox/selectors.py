@@ -144,7 +144,7 @@ def _closing_soon(qs, now: dt.datetime):
     return qs, "sort_key", False
 
 
-def unread_counts(*, channel_ids: list[int] | None = None) -> dict[int | str, int]:
+def unread_counts() -> dict[int | str, int]:
     """Conversations with unread messages, per channel and in all (`"all"`): one query."""
     rows = (
         Conversation.objects.filter(channel__is_active=True, unread_count__gt=0)
@@ -153,7 +153,7 @@ def unread_counts(*, channel_ids: list[int] | None = None) -> dict[int | str, in
         .order_by()
     )
     counts: dict[int | str, int] = {row["channel_id"]: row["n"] for row in rows}
-    counts["all"] = sum(v for k, v in counts.items())
+    counts["all"] = sum(counts.values())
     return counts
 
 
@@ -172,12 +172,16 @@ def timeline(*, conversation: Conversation, before: int | None = None, limit: in
 QUOTA_CACHE_SECONDS = 60
 
 
+def quota_cache_key(channel_id: int) -> str:
+    return f"line-quota:{channel_id}"
+
+
 def channel_quota(channel) -> Quota | None:
     """The LINE account's monthly quota and usage (cached a minute); None for Messenger or when LINE
     can't be reached (the page says so rather than failing)."""
     if channel.platform != Platform.LINE:
         return None
-    key = f"line-quota:{channel.pk}"
+    key = quota_cache_key(channel.pk)
     quota = cache.get(key)
     if quota is None:
         try:

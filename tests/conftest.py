@@ -20,6 +20,12 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def _english_by_default(settings):
+    """Tests read English messages; the shop's default (zh-hant) is checked in test_settings and the browser."""
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture(autouse=True)
 def _fast_platform_retries(settings):
     settings.PLATFORM_BACKOFF_SECONDS = 0.01
     settings.PLATFORM_MAX_RETRY_AFTER_SECONDS = 0.05

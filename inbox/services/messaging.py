@@ -8,15 +8,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inbox import events
-from inbox.errors import SendRefused
+from inbox.errors import ApplicationError, SendRefused
 from inbox.media import store_image
 from inbox.models import Conversation, InboxSettings, Message
-from inbox.selectors import conversation_window
+from inbox.selectors import conversation_window, quota_cache_key
 from inbox.services.conversations import record_activity
 from integrations.base import MessageKind, Platform
 from integrations.policy import Decision, Sender
@@ -48,9 +49,9 @@ def send_message(
     """
     text = text.strip()
     if len(text) > MAX_TEXT_LENGTH:
-        raise SendRefused(_("The message is longer than %(n)d characters.") % {"n": MAX_TEXT_LENGTH})
+        raise ApplicationError(_("The message is longer than %(n)d characters.") % {"n": MAX_TEXT_LENGTH})
     if not (text or image or image_url):
-        raise SendRefused(_("A message needs text or an image."))
+        raise ApplicationError(_("A message needs text or an image."))
     sender = Sender.AUTOMATED if automated or author is None else Sender.PERSON
     now = timezone.now()
     with transaction.atomic():
@@ -148,6 +149,9 @@ def mark_sent(*, message_id: int, message_ids: tuple[str, ...], billed: bool | N
         fields["platform_message_id"] = message_ids[0]
     if billed is not None:
         fields["billed"] = billed
+    if billed:
+        # The month's usage changed: the next page shows LINE's new figure.
+        cache.delete(quota_cache_key(Message.objects.values_list("channel_id", flat=True).get(pk=message_id)))
     with transaction.atomic():
         # A delivery/read receipt (or our own echo) may already have moved it further: never go back.
         Message.objects.filter(pk=message_id, state__in=[Message.State.QUEUED, Message.State.FAILED]).update(**fields)

@@ -1,6 +1,7 @@
 """What every fake platform endpoint does around its own logic: faults, error rendering, the call log."""
 import functools
 import json
+import math
 import random
 import time
 from collections.abc import Callable
@@ -36,14 +37,10 @@ def platform_api(platform: str, endpoint: str, methods: tuple[str, ...]) -> Call
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             request.sandbox = CallContext(request_id=ids.line_request_id())
             raw_body = request.body  # read first: once a form is parsed the raw stream is gone
-            if _has_nul(request, raw_body):
-                response = _unreadable(platform)
-                raw_body = raw_body.replace(b"\x00", b"").replace(b"\\u0000", b"")
-            else:
-                response = _respond(platform, endpoint, methods, view, request, *args, **kwargs)
+            response = _respond(platform, endpoint, methods, view, request, raw_body, *args, **kwargs)
             if platform == Platform.LINE:
                 response["X-Line-Request-Id"] = request.sandbox.request_id
-            _record(request, raw_body, platform, endpoint, response)
+            _record(request, _without_nul(raw_body), platform, endpoint, response)
             return response
 
         return wrapper
@@ -51,7 +48,9 @@ def platform_api(platform: str, endpoint: str, methods: tuple[str, ...]) -> Call
     return decorate
 
 
-def _respond(platform, endpoint, methods, view, request, *args, **kwargs) -> HttpResponse:
+def _respond(platform, endpoint, methods, view, request, raw_body, *args, **kwargs) -> HttpResponse:
+    if _has_nul(request, raw_body):
+        return _unreadable(platform)
     try:
         if request.method not in methods:
             raise _method_not_allowed(platform, request.method)
@@ -76,6 +75,10 @@ def _has_nul(request: HttpRequest, raw_body: bytes) -> bool:
         or b"\x00" in raw_body
         or b"\\u0000" in raw_body
     )
+
+
+def _without_nul(raw_body: bytes) -> bytes:
+    return raw_body.replace(b"\x00", b"").replace(b"\\u0000", b"")
 
 
 def _unreadable(platform: str) -> HttpResponse:
@@ -127,14 +130,33 @@ def _recorded_body(raw: bytes) -> Any:
     if not raw:
         return None
     try:
-        return json.loads(raw)
+        return loads_json(raw)
     except ValueError:
         return raw.decode("utf-8", errors="replace")
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
     """The request body as a JSON object; ValueError (with line/column when known) if it is not one."""
-    data = json.loads(raw.decode("utf-8"))
+    data = loads_json(raw)
     if not isinstance(data, dict):
         raise ValueError("the request body is not a JSON object")
     return data
+
+
+def loads_json(raw: bytes) -> Any:
+    """Strict JSON: no NaN/Infinity (jsonb can't store them) and absurd nesting is a ValueError, not a crash."""
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise ValueError("the request body is nested too deeply") from None
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is out of range")
+    return value

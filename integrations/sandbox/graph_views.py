@@ -4,7 +4,6 @@ Answers like graph.facebook.com: HTTP 400 with `{"error": {...}}` for every refu
 `error_subcode` (platforms.md §1.3–1.5). A successful send is echoed to the Page's webhook before the answer.
 """
 import datetime as dt
-import json
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -12,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.sandbox import ids, services
-from integrations.sandbox.endpoint import parse_json_object, platform_api
+from integrations.sandbox.endpoint import loads_json, parse_json_object, platform_api
 from integrations.sandbox.errors import GraphError, graph_invalid_token, graph_unknown_object
 from integrations.sandbox.graph_validation import SendRequest, param_error, validate_send
 from integrations.sandbox.models import Platform, SandboxPage, SandboxUser
@@ -86,7 +85,7 @@ def _params(request: HttpRequest) -> dict[str, Any]:
 
 def _json_or_text(value: str) -> Any:
     try:
-        return json.loads(value)
+        return loads_json(value.encode())
     except ValueError:
         return value
 

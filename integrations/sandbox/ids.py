@@ -11,7 +11,7 @@ ALPHANUMERIC = string.ascii_letters + string.digits
 
 def random_digits(length: int) -> str:
     """Digits without a leading zero: platform ids are numbers in disguise."""
-    return str(secrets.choice("123456789")) + "".join(secrets.choice(string.digits) for _ in range(length - 1))
+    return secrets.choice("123456789") + "".join(secrets.choice(string.digits) for _ in range(length - 1))
 
 
 def messenger_mid() -> str:

@@ -106,7 +106,8 @@ def _buttons(name: str, template: dict) -> list[Detail]:
 
 
 def _confirm(name: str, template: dict) -> list[Detail]:
-    return _string(template, "text", name, MAX_CONFIRM_TEXT) + _actions(f"{name}.actions", template.get("actions"), 2, 2)
+    actions = _actions(f"{name}.actions", template.get("actions"), 2, 2)
+    return _string(template, "text", name, MAX_CONFIRM_TEXT) + actions
 
 
 def _columns(name: str, template: dict) -> list[Detail]:

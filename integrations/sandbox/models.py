@@ -86,10 +86,6 @@ class SandboxUser(models.Model):
     def __str__(self) -> str:
         return f"{self.platform} user {self.display_name or self.user_id}"
 
-    @property
-    def channel_key(self) -> str:
-        return self.page.page_id if self.page_id else self.bot.destination
-
 
 class SandboxReplyToken(models.Model):
     """A LINE reply token: single use, valid a short while after the event (or after its redelivery)."""

@@ -107,7 +107,12 @@ def line_text(text: str) -> dict[str, Any]:
 
 def line_image(message_id: str) -> dict[str, Any]:
     """The bytes stay on LINE's side: the bot fetches them from the api-data content endpoint."""
-    return {"id": message_id, "type": "image", "quoteToken": ids.line_quote_token(), "contentProvider": {"type": "line"}}
+    return {
+        "id": message_id,
+        "type": "image",
+        "quoteToken": ids.line_quote_token(),
+        "contentProvider": {"type": "line"},
+    }
 
 
 def line_sticker(package_id: str, sticker_id: str) -> dict[str, Any]:

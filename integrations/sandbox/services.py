@@ -6,8 +6,6 @@ HTTP API in `graph_views` / `line_views`; they use the `record_shop_message` and
 here. Nothing runs inside a transaction while a webhook is posted: the app answering it may call the sandbox
 back (profile, reply) and, on SQLite, would wait for our write lock.
 """
-from __future__ import annotations
-
 import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
@@ -52,6 +50,8 @@ __all__ = [
 ]
 
 DEFAULT_LINE_STICKER_PACKAGE = "446"
+# Beyond a minute of latency (past every client's read timeout) there is nothing more to learn.
+FAULT_NUMBER_LIMITS = {"count": 1_000_000, "retry_after": 86_400, "latency_ms": 60_000}
 
 
 # --- Registration ---------------------------------------------------------------------------------
@@ -144,6 +144,7 @@ class _Said:
     image_url: str = ""
     message_id: str = ""
     line_event_type: str = "message"
+    opens_window: bool = True  # a message or postback opens Messenger's 24 h window; follows and unsends don't
 
 
 def user_says(
@@ -179,7 +180,9 @@ def user_says(
     return _record_and_deliver(user, at, said, event)
 
 
-def messenger_postback(page_id: str, psid: str, payload: str, title: str = "", at: dt.datetime | None = None) -> DeliveryResult:
+def messenger_postback(
+    page_id: str, psid: str, payload: str, title: str = "", at: dt.datetime | None = None
+) -> DeliveryResult:
     """The customer taps a postback button (or Get Started): a `messaging_postbacks` event; opens the window."""
     return user_says(Platform.MESSENGER, page_id=page_id, user_id=psid, text=title, postback=payload, at=at)
 
@@ -189,11 +192,14 @@ def user_reads(page_id: str, psid: str, at: dt.datetime | None = None) -> Delive
     at = _aware(at)
     user = get_or_create_user(Platform.MESSENGER, page_id=page_id, user_id=psid)
     SandboxUser.objects.filter(pk=user.pk).update(read_watermark=at)
-    event = payloads.messenger_user_event(user.page.page_id, user.user_id, at, read={"watermark": payloads.epoch_ms(at)})
+    read = {"watermark": payloads.epoch_ms(at)}
+    event = payloads.messenger_user_event(user.page.page_id, user.user_id, at, read=read)
     return delivery.deliver_messenger(user.page, payloads.messenger_envelope(user.page.page_id, event), event)
 
 
-def user_follows(destination: str, user_id: str, display_name: str = "", at: dt.datetime | None = None) -> DeliveryResult:
+def user_follows(
+    destination: str, user_id: str, display_name: str = "", at: dt.datetime | None = None
+) -> DeliveryResult:
     """LINE: the user adds the bot as a friend, or unblocks it (`follow.isUnblocked`). Carries a reply token."""
     at = _aware(at)
     existing = SandboxUser.objects.filter(bot__destination=destination, user_id=user_id).first()
@@ -207,6 +213,7 @@ def user_follows(destination: str, user_id: str, display_name: str = "", at: dt.
         "follow",
         text="unblocked the bot" if is_unblocked else "added the bot as a friend",
         line_event_type="follow",
+        opens_window=False,
     )
     event = payloads.line_event("follow", user.user_id, at, reply_token=_issue_reply_token(user, at), **said.content)
     return _record_and_deliver(user, at, said, event)
@@ -217,7 +224,7 @@ def user_unfollows(destination: str, user_id: str, at: dt.datetime | None = None
     at = _aware(at)
     user = SandboxUser.objects.get(bot__destination=destination, user_id=user_id)
     SandboxUser.objects.filter(pk=user.pk).update(following=False)
-    said = _Said({}, "unfollow", text="blocked the bot", line_event_type="unfollow")
+    said = _Said({}, "unfollow", text="blocked the bot", line_event_type="unfollow", opens_window=False)
     event = payloads.line_event("unfollow", user.user_id, at)
     return _record_and_deliver(user, at, said, event)
 
@@ -227,7 +234,9 @@ def user_unsends(destination: str, user_id: str, message_id: str, at: dt.datetim
     at = _aware(at)
     user = SandboxUser.objects.get(bot__destination=destination, user_id=user_id)
     SandboxContent.objects.filter(bot=user.bot, key=message_id).update(gone=True)
-    said = _Said({"unsend": {"messageId": message_id}}, "unsend", text="unsent a message", line_event_type="unsend")
+    said = _Said(
+        {"unsend": {"messageId": message_id}}, "unsend", text="unsent a message", line_event_type="unsend", opens_window=False
+    )
     event = payloads.line_event("unsend", user.user_id, at, **said.content)
     return _record_and_deliver(user, at, said, event)
 
@@ -253,7 +262,7 @@ def _record_and_deliver(user: SandboxUser, at: dt.datetime, said: _Said, event: 
         platform_message_id=said.message_id,
         created_at=at,
     )
-    if said.kind not in ("unfollow", "unsend", "follow"):
+    if said.opens_window:
         SandboxUser.objects.filter(pk=user.pk).update(last_user_message_at=at)
     result = _deliver(user, event)
     SandboxChatMessage.objects.filter(pk=bubble.pk).update(webhook_status=result.status_code)
@@ -275,7 +284,8 @@ def _messenger_said(*, text, image, sticker, location, postback) -> _Said:
     if postback is not None:
         mid = ids.messenger_mid()
         title = text or str(postback)
-        return _Said({"postback": {"mid": mid, "title": title, "payload": postback}}, "postback", text=title, message_id=mid)
+        content = {"postback": {"mid": mid, "title": title, "payload": postback}}
+        return _Said(content, "postback", text=title, message_id=mid)
     if image is not None:
         path = media_path(_store_content(Platform.MESSENGER, image).key)
         message = payloads.messenger_attachment("image", {"url": absolute_url(path)})
@@ -293,14 +303,16 @@ def _messenger_said(*, text, image, sticker, location, postback) -> _Said:
 
 def _line_said(bot: SandboxLineBot, *, text, image, sticker, location, postback) -> _Said:
     if postback is not None:
-        return _Said({"postback": {"data": postback}}, "postback", text=text or str(postback), line_event_type="postback")
+        content = {"postback": {"data": postback}}
+        return _Said(content, "postback", text=text or str(postback), line_event_type="postback")
     if image is not None:
         content = _store_content(Platform.LINE, image, bot=bot, key=ids.line_message_id())
         message = payloads.line_image(content.key)
         return _Said({"message": message}, "image", image_url=media_path(content.key), message_id=content.key)
     if sticker is not None:
         message = payloads.line_sticker(*_sticker_parts(sticker))
-        return _Said({"message": message}, "sticker", image_url=sticker_path(message["stickerId"]), message_id=message["id"])
+        image_url = sticker_path(message["stickerId"])
+        return _Said({"message": message}, "sticker", image_url=image_url, message_id=message["id"])
     if location is not None:
         message = payloads.line_location(location)
         return _Said({"message": message}, "location", text=_location_text(location), message_id=message["id"])
@@ -320,10 +332,10 @@ def _check_one_thing(*, text, image, sticker, location, postback) -> None:
 
 
 def _sticker_parts(sticker: tuple[str, str] | str | int) -> tuple[str, str]:
-    if isinstance(sticker, tuple | list):
-        package_id, sticker_id = sticker
-        return str(package_id), str(sticker_id)
-    return DEFAULT_LINE_STICKER_PACKAGE, str(sticker)
+    package_id, sticker_id = sticker if isinstance(sticker, tuple | list) else (DEFAULT_LINE_STICKER_PACKAGE, sticker)
+    if not str(package_id) or not str(sticker_id):
+        raise ValueError("a sticker needs a package id and a sticker id")
+    return str(package_id), str(sticker_id)
 
 
 def _location_text(location: dict[str, Any]) -> str:
@@ -347,7 +359,9 @@ def _aware(at: dt.datetime | None) -> dt.datetime:
 
 # --- Media the sandbox serves ---------------------------------------------------------------------
 
-def _store_content(platform: str, data: bytes, *, bot: SandboxLineBot | None = None, key: str | None = None) -> SandboxContent:
+def _store_content(
+    platform: str, data: bytes, *, bot: SandboxLineBot | None = None, key: str | None = None
+) -> SandboxContent:
     return SandboxContent.objects.create(
         key=key or ids.line_request_id().replace("-", ""),
         platform=platform,
@@ -425,10 +439,7 @@ def set_fault(
     `endpoint` "" matches every endpoint of the platform; `count=None` lasts until `clear_faults`;
     `error_rate` (0..1) makes each matching call fail only with that probability.
     """
-    if platform not in Platform.values:
-        raise ValueError(f"unknown platform {platform!r}")
-    if error_rate is not None and not 0 <= error_rate <= 1:
-        raise ValueError("error_rate is a probability between 0 and 1")
+    _check_fault(platform, endpoint, status, error_rate, count=count, retry_after=retry_after, latency_ms=latency_ms)
     return SandboxFault.objects.create(
         platform=platform,
         endpoint=endpoint,
@@ -438,6 +449,23 @@ def set_fault(
         latency_ms=latency_ms,
         error_rate=error_rate,
     )
+
+
+def _check_fault(
+    platform: str, endpoint: str, status: int | None, error_rate: float | None, **numbers: int | None
+) -> None:
+    """Refuse what the fake could not honour (and what the database could not store) up front."""
+    if platform not in Platform.values:
+        raise ValueError(f"unknown platform {platform!r}")
+    if len(endpoint) > SandboxFault._meta.get_field("endpoint").max_length:
+        raise ValueError(f"unknown endpoint {endpoint!r}")
+    if status is not None and not 100 <= status <= 599:
+        raise ValueError("status is an HTTP status code (100-599), or None for latency only")
+    if error_rate is not None and not 0 <= error_rate <= 1:
+        raise ValueError("error_rate is a probability between 0 and 1")
+    for name, value in numbers.items():
+        if value is not None and not 0 <= value <= FAULT_NUMBER_LIMITS[name]:
+            raise ValueError(f"{name} must be between 0 and {FAULT_NUMBER_LIMITS[name]}")
 
 
 def clear_faults(platform: str | None = None) -> int:

@@ -47,7 +47,7 @@ def users(request: HttpRequest) -> JsonResponse:
         found = SandboxUser.objects.filter(platform=platform, **_channel_filter(platform, channel))
         return JsonResponse({"users": [_user_json(user) for user in found]})
     try:
-        user = _create_user(platform, channel, source.get("display_name", "").strip())
+        user = _create_user(platform, channel, source.get("display_name", "").strip()[:100])
     except (SandboxPage.DoesNotExist, SandboxLineBot.DoesNotExist, ValueError):
         return JsonResponse({"error": "unknown platform or channel"}, status=400)
     return JsonResponse(_user_json(user), status=201)
@@ -139,10 +139,14 @@ def avatar(request: HttpRequest, user_id: str) -> HttpResponse:
 # --- Helpers --------------------------------------------------------------------------------------
 
 def _channels() -> list[dict[str, str]]:
-    pages = [{"platform": Platform.MESSENGER.value, "key": page.page_id, "name": page.name or page.page_id}
-             for page in SandboxPage.objects.order_by("id")]
-    bots = [{"platform": Platform.LINE.value, "key": bot.destination, "name": bot.name or bot.destination}
-            for bot in SandboxLineBot.objects.order_by("id")]
+    pages = [
+        {"platform": Platform.MESSENGER.value, "key": page.page_id, "name": page.name or page.page_id}
+        for page in SandboxPage.objects.order_by("id")
+    ]
+    bots = [
+        {"platform": Platform.LINE.value, "key": bot.destination, "name": bot.name or bot.destination}
+        for bot in SandboxLineBot.objects.order_by("id")
+    ]
     return pages + bots
 
 
@@ -180,13 +184,20 @@ def _said(request: HttpRequest) -> dict[str, Any]:
         package, _, sticker_id = form["sticker"].rpartition(":")
         return {"sticker": (package, sticker_id) if package else sticker_id}
     if form.get("latitude") or form.get("longitude"):
-        try:
-            latitude, longitude = float(form["latitude"]), float(form["longitude"])
-        except (KeyError, ValueError):
-            raise ValueError("latitude and longitude must be numbers") from None
-        return {"location": {"latitude": latitude, "longitude": longitude,
-                             "title": form.get("title", ""), "address": form.get("address", "")}}
+        latitude, longitude = _coordinates(form.get("latitude", ""), form.get("longitude", ""))
+        place = {"title": form.get("title", ""), "address": form.get("address", "")}
+        return {"location": {"latitude": latitude, "longitude": longitude, **place}}
     return {"text": form.get("text", "")}
+
+
+def _coordinates(latitude: str, longitude: str) -> tuple[float, float]:
+    try:
+        lat, lng = float(latitude), float(longitude)
+    except ValueError:
+        raise ValueError("latitude and longitude must be numbers") from None
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):  # also refuses NaN, which JSON can't carry
+        raise ValueError("latitude is -90..90 and longitude -180..180")
+    return lat, lng
 
 
 def _fault_fields(form) -> dict[str, Any]:

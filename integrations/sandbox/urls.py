@@ -35,6 +35,6 @@ urlpatterns = [
     path("api/faults", simulator_views.faults, name="faults"),
     path("api/faults/clear", simulator_views.faults_clear, name="faults-clear"),
     path("media/<str:key>", simulator_views.media, name="media"),
-    path("stickers/<str:sticker_id>.svg", simulator_views.sticker, name="sticker"),
+    path("stickers/<path:sticker_id>.svg", simulator_views.sticker, name="sticker"),
     path("avatars/<str:user_id>.svg", simulator_views.avatar, name="avatar"),
 ]

@@ -17,9 +17,13 @@
     return data;
   }
 
-  function post(path, fields = {}) {
-    const body = fields instanceof FormData ? fields : new FormData();
-    if (!(fields instanceof FormData)) Object.entries(fields).forEach(([name, value]) => body.append(name, value));
+  // Fields as FormData or a plain object; none at all sends an empty body (an empty multipart form is refused).
+  function post(path, fields) {
+    let body = fields;
+    if (fields && !(fields instanceof FormData)) {
+      body = new FormData();
+      Object.entries(fields).forEach(([name, value]) => body.append(name, value));
+    }
     return api(path, { method: "POST", body });
   }
 

@@ -276,6 +276,12 @@ class LineValidationTests:
     def test_5000_utf16_units_is_fine(self, client, friend):
         assert push(client, messages=[text("😀" * 2500)]).status_code == 200
 
+    def test_odd_sticker_ids_are_shown(self, client, friend):
+        response = push(client, messages=[{"type": "sticker", "packageId": "1", "stickerId": "a/b?c#d"}])
+
+        assert response.status_code == 200
+        assert client.get(SandboxChatMessage.objects.get().image_url).status_code == 200
+
     def test_http_image_urls_are_accepted_for_the_demo(self, client, friend):
         image = {"type": "image", "originalContentUrl": "http://127.0.0.1:8000/m/a.jpg", "previewImageUrl": "http://127.0.0.1:8000/m/a.jpg"}
 
@@ -323,6 +329,8 @@ class LineValidationTests:
         b'{"to": "U", "messages": [{"type": "image", "originalContentUrl": "http://[::1", "previewImageUrl": 3}]}',
         b'{"to": "U\\u0000", "replyToken": "\\u0000", "messages": [{"type": "text", "text": "a\\u0000"}]}',
         b'{"to": "U\x00"}',
+        b'{"to": "U", "messages": [{"type": "location", "title": "t", "address": "a", "latitude": NaN, "longitude": 1e999}]}',
+        pytest.param(b"[" * 100_000, id="deeply-nested"),
     ])
     @pytest.mark.parametrize("path", ["push", "reply", "multicast"])
     def test_malformed_bodies_never_500(self, client, friend, body, path):

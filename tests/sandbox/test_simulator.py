@@ -1,16 +1,14 @@
 """The simulator page's JSON API and the sandbox_send command."""
 import datetime as dt
 import io
-import json
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 
 from integrations.sandbox import services
-from integrations.sandbox.models import SandboxChatMessage, SandboxFault, SandboxUser
-from tests.sandbox.support import BOT_DESTINATION, BOT_TOKEN, LINE_USER, PAGE_ID, PAGE_TOKEN, PSID
+from integrations.sandbox.models import SandboxFault, SandboxUser
+from tests.sandbox.support import BOT_DESTINATION, LINE_USER, PAGE_ID, PAGE_TOKEN, PSID
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 
@@ -66,6 +64,8 @@ class SimulatorApiTests:
 
         assert client.post(f"/sandbox/api/users/{user.pk}/say", {"text": ""}).status_code == 400
         assert client.post(f"/sandbox/api/users/{user.pk}/say", {"latitude": "north"}).status_code == 400
+        assert client.post(f"/sandbox/api/users/{user.pk}/say", {"sticker": "446:"}).status_code == 400
+        assert client.post(f"/sandbox/api/users/{user.pk}/say", {"latitude": "nan", "longitude": "1"}).status_code == 400
 
     def test_read_event_once_per_new_shop_message(self, client, page, capture_server):
         user = services.get_or_create_user("messenger", page_id=PAGE_ID, user_id=PSID)
@@ -113,6 +113,8 @@ class SimulatorApiTests:
         assert client.post("/sandbox/api/faults", {"platform": "line", "status": "five"}).status_code == 400
         assert client.post("/sandbox/api/faults", {"platform": "line", "error_rate": "2"}).status_code == 400
         assert client.post("/sandbox/api/faults", {"platform": "myspace"}).status_code == 400
+        assert client.post("/sandbox/api/faults", {"platform": "line", "status": "999"}).status_code == 400
+        assert client.post("/sandbox/api/faults", {"platform": "line", "latency_ms": "9" * 12}).status_code == 400
         assert client.post("/sandbox/api/faults/clear").json() == {"cleared": 1}
         assert not SandboxFault.objects.exists()
 

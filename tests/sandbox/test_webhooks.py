@@ -9,6 +9,7 @@ from integrations.sandbox import services
 from integrations.sandbox.models import SandboxChatMessage, SandboxReplyToken, SandboxUser
 from tests.sandbox.support import (
     APP_ID,
+    CapturedRequest,
     BOT_DESTINATION,
     BOT_TOKEN,
     LINE_USER,
@@ -265,7 +266,8 @@ class LineWebhookTests:
         result = services.user_says("line", destination=BOT_DESTINATION, user_id=LINE_USER, text="hi")
 
         assert (result.status_code, result.attempts) == (None, 0)
-        assert result.body_sent  # still built and signed, for the test to inspect
+        unsent = CapturedRequest("", result.headers_sent, result.body_sent)  # still built and signed
+        assert line_signature_ok(unsent)
 
 
 def test_registering_a_bot_checks_the_destination(db):

@@ -116,8 +116,8 @@ class MessengerSendTests:
     def test_a_message_needs_text_or_an_image(self, agent_api, messenger_channel, make_conversation):
         conversation = make_conversation(messenger_channel, "Mei", last_inbound_at=hours_ago(1))
         response = agent_api.post(messages_url(conversation), {"text": "   "}, format="json")
-        assert response.status_code == 409  # the service refuses the send (SendRefused)
-        assert response.json()["detail"] and response.json()["window"] is None
+        assert response.status_code == 400  # bad input, not a platform rule
+        assert response.json()["detail"]
         assert not Message.objects.exists()
 
     def test_bad_input_is_a_400(self, agent_api, messenger_channel, make_conversation):

@@ -45,7 +45,9 @@ class Command(BaseCommand):
                 )
                 self._report(result)
                 return
-            result = services.user_says(Platform.LINE, destination=options["destination"], user_id=options["user"], **said)
+            result = services.user_says(
+                Platform.LINE, destination=options["destination"], user_id=options["user"], **said
+            )
             self._report(result)
             if options["redeliver"]:
                 self._report(services.redeliver(options["destination"], result.event), label="redelivery: ")

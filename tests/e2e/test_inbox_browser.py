@@ -1,0 +1,122 @@
+"""The inbox in a real browser, as an agent and as an admin, with customers played by the sandbox."""
+import datetime as dt
+import io
+
+import pytest
+from django.utils import timezone
+from PIL import Image
+from playwright.sync_api import expect
+
+from inbox.models import Conversation, SavedReply, Tag
+from integrations.sandbox import services as sandbox
+from integrations.sandbox.models import SandboxChatMessage
+from tests import factories
+from tests.browser import LINE_DEST, PAGE_ID, app, chromium, orm, screenshot, signed_in_page  # noqa: F401 (fixtures)
+
+pytestmark = [pytest.mark.browser]
+
+PASSWORD = "pw-Str0ng-enough"
+PSID = "7000000000000101"
+LINE_USER = "U" + "e" * 32
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 40, 40)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def row_of(page, name):
+    return page.locator("li.row", has=page.get_by_test_id("row-name").filter(has_text=name))
+
+
+class InboxBrowserTests:
+    def test_live_message_reply_text_and_image_saved_reply(self, app, chromium, tmp_path):
+        factories.staff_user("agent")
+        SavedReply.objects.create(shortcut="ship", text="運費 60 元，滿 1000 免運")
+        sandbox.user_says("messenger", page_id=PAGE_ID, user_id=PSID, text="第一次來問")
+        page = signed_in_page(chromium, app, "agent", PASSWORD)
+        expect(page.get_by_test_id("rows")).to_contain_text("第一次來問")
+
+        # A new message from a LINE customer arrives live, in the All tab and the LINE tab's count.
+        orm(sandbox.user_says, "line", destination=LINE_DEST, user_id=LINE_USER, text="請問有現貨嗎？")
+        expect(page.get_by_test_id("rows")).to_contain_text("請問有現貨嗎？")
+        expect(page.locator(f'[data-unread-for="{app.line.pk}"]')).to_have_text("1")
+        expect(page.locator('[data-unread-for="all"]')).to_have_text("2")
+
+        # Open it and reply: text (a free reply), then an image.
+        page.locator("li.row", has_text="請問有現貨嗎？").locator("a").click()
+        expect(page.get_by_test_id("chat-header")).to_contain_text("free reply")
+        page.get_by_test_id("composer-text").fill("有的！")
+        page.get_by_test_id("composer-text").press("Enter")
+        expect(page.locator(".msg.outbound").last).to_contain_text("有的！")
+        expect(page.locator(".msg.outbound").last.get_by_test_id("msg-free")).to_be_visible()
+        expect(page.locator(".msg.outbound").last.get_by_test_id("msg-state")).to_have_text("sent")
+        assert orm(lambda: SandboxChatMessage.objects.filter(direction="from_shop", text="有的！").exists())
+
+        image = tmp_path / "photo.png"
+        image.write_bytes(png_bytes())
+        page.get_by_test_id("composer-image").set_input_files(str(image))
+        page.get_by_test_id("send").click()
+        # The reply token is used up: a paid push needs one confirmation click.
+        page.get_by_test_id("confirm-paid").click()
+        expect(page.locator(".msg.outbound").last.get_by_test_id("msg-image")).to_be_visible()
+        expect(page.locator(".msg.outbound").last.get_by_test_id("msg-paid")).to_be_visible()
+        assert orm(lambda: SandboxChatMessage.objects.filter(direction="from_shop", kind="image").count()) == 1
+
+        # Saved reply by typing "/".
+        page.get_by_test_id("composer-text").fill("/sh")
+        page.get_by_test_id("saved-reply").first.click()
+        expect(page.get_by_test_id("composer-text")).to_have_value("運費 60 元，滿 1000 免運")
+        screenshot(page, "inbox-line-chat")
+
+    def test_assign_star_filter_search_and_two_browsers(self, app, chromium):
+        agent = factories.staff_user("agent")
+        factories.staff_user("boss", admin=True)
+        sandbox.user_says("messenger", page_id=PAGE_ID, user_id=PSID, text="想訂兩件")
+        sandbox.user_says("line", destination=LINE_DEST, user_id=LINE_USER, text="LINE 的客人")
+        line_conversation = Conversation.objects.get(channel=app.line)
+        line_conversation.tags.add(Tag.objects.create(name="VIP"))
+        agent_page = signed_in_page(chromium, app, "agent", PASSWORD)
+        admin_page = signed_in_page(chromium, app, "boss", PASSWORD)
+
+        messenger_row = agent_page.locator("li.row", has_text="想訂兩件")
+        messenger_row.locator("a").click()
+        agent_page.get_by_test_id("take").click()
+        expect(agent_page.get_by_test_id("assign")).to_have_value(str(agent.pk))
+        agent_page.get_by_test_id("star").click()
+        expect(agent_page.get_by_test_id("star")).to_have_attribute("aria-pressed", "true")
+
+        # The admin's window shows both changes without a reload.
+        admin_row = admin_page.locator("li.row", has_text="想訂兩件")
+        expect(admin_row.get_by_test_id("row-assignee")).to_have_text("agent")
+        expect(admin_row.get_by_test_id("row-star")).to_be_visible()
+
+        # Filters: starred, assigned to me, search by tag.
+        agent_page.goto(f"{app.url}/inbox/?view=starred")
+        expect(agent_page.locator("li.row")).to_have_count(1)
+        agent_page.goto(f"{app.url}/inbox/?assignee=me")
+        expect(agent_page.locator("li.row")).to_have_count(1)
+        agent_page.goto(f"{app.url}/inbox/?q=VIP")
+        expect(agent_page.locator("li.row")).to_have_count(1)
+        expect(agent_page.get_by_test_id("rows")).to_contain_text("LINE 的客人")
+        screenshot(admin_page, "inbox-admin-live")
+
+    def test_messenger_window_closed_banner(self, app, chromium):
+        factories.staff_user("agent")
+        sandbox.user_says("messenger", page_id=PAGE_ID, user_id=PSID, text="好久以前的訊息", at=timezone.now() - dt.timedelta(hours=30))
+        page = signed_in_page(chromium, app, "agent", PASSWORD)
+        row = page.locator("li.row", has_text="好久以前的訊息")
+        expect(row.get_by_test_id("window-chip")).to_have_class("chip human")
+        row.locator("a").click()
+        banner = page.get_by_test_id("window-banner")
+        expect(banner).to_contain_text("24-hour window has closed")
+        expect(banner).to_contain_text("Order links and automated messages can't be sent")
+        screenshot(page, "inbox-messenger-window")
+
+    def test_traditional_chinese_by_default(self, app, chromium):
+        factories.staff_user("agent")
+        sandbox.user_says("messenger", page_id=PAGE_ID, user_id=PSID, text="哈囉")
+        page = signed_in_page(chromium, app, "agent", PASSWORD, locale="zh-TW")
+        expect(page.get_by_test_id("filters")).to_contain_text("全部")
+        screenshot(page, "inbox-zh-hant")
