@@ -234,9 +234,8 @@ def user_unsends(destination: str, user_id: str, message_id: str, at: dt.datetim
     at = _aware(at)
     user = SandboxUser.objects.get(bot__destination=destination, user_id=user_id)
     SandboxContent.objects.filter(bot=user.bot, key=message_id).update(gone=True)
-    said = _Said(
-        {"unsend": {"messageId": message_id}}, "unsend", text="unsent a message", line_event_type="unsend", opens_window=False
-    )
+    content = {"unsend": {"messageId": message_id}}
+    said = _Said(content, "unsend", text="unsent a message", line_event_type="unsend", opens_window=False)
     event = payloads.line_event("unsend", user.user_id, at, **said.content)
     return _record_and_deliver(user, at, said, event)
 

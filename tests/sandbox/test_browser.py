@@ -97,7 +97,9 @@ def test_customer_writes_and_sees_the_shop_answer(live_server, capture_server, l
     assert shop_bubble.locator("b").count() == 0
 
 
-def test_messenger_customer_sends_an_image_and_reads_the_answer(live_server, capture_server, messenger_customer, browser_page):
+def test_messenger_customer_sends_an_image_and_reads_the_answer(
+    live_server, capture_server, messenger_customer, browser_page
+):
     page = browser_page
     page.goto(live_server.url + "/sandbox/")
     page.get_by_test_id("channel-select").select_option(f"messenger:{PAGE_ID}")

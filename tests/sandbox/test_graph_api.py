@@ -21,6 +21,12 @@ def text_body(text="hello", **extra):
     return {"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"text": text}, **extra}
 
 
+def body_with(**changes):
+    """A valid text send with some fields changed; None removes a field."""
+    body = {**text_body(), **changes}
+    return {name: value for name, value in body.items() if value is not None}
+
+
 def error_of(response):
     return response.json()["error"]
 
@@ -82,7 +88,8 @@ class GraphSendTests:
         assert len(capture_server.requests) == 4
 
     def test_image_and_button_template(self, client, open_window, capture_server):
-        image = {"attachment": {"type": "image", "payload": {"url": "http://127.0.0.1:8000/media/a.jpg", "is_reusable": True}}}
+        image_url = "http://127.0.0.1:8000/media/a.jpg"
+        image = {"attachment": {"type": "image", "payload": {"url": image_url, "is_reusable": True}}}
         button = {"attachment": {"type": "template", "payload": {
             "template_type": "button", "text": "Your order is ready",
             "buttons": [{"type": "web_url", "url": "https://shop.example/o/1", "title": "Pay now"}],
@@ -92,7 +99,7 @@ class GraphSendTests:
         assert send(client, {**text_body(), "message": button}).status_code == 200
 
         kinds = list(SandboxChatMessage.objects.values_list("kind", "image_url", "text"))
-        assert kinds == [("image", "http://127.0.0.1:8000/media/a.jpg", ""), ("template", "", "Your order is ready")]
+        assert kinds == [("image", image_url, ""), ("template", "", "Your order is ready")]
         echoed = capture_server.requests[1].json["entry"][0]["messaging"][0]["message"]["attachments"][0]
         assert echoed["type"] == "template"
 
@@ -154,23 +161,23 @@ class GraphSendTests:
         assert (error["code"], error["error_subcode"]) == (551, 1545041)
 
     @pytest.mark.parametrize("body, fragment", [
-        ({"messaging_type": "RESPONSE", "message": {"text": "x"}}, "recipient"),
-        ({"recipient": {}, "messaging_type": "RESPONSE", "message": {"text": "x"}}, "recipient"),
-        ({"recipient": {"id": PSID}, "message": {"text": "x"}}, "messaging_type"),
-        ({"recipient": {"id": PSID}, "messaging_type": "PROMO", "message": {"text": "x"}}, "messaging_type"),
-        ({"recipient": {"id": PSID}, "messaging_type": "MESSAGE_TAG", "message": {"text": "x"}}, "Tag is required"),
-        ({"recipient": {"id": PSID}, "messaging_type": "MESSAGE_TAG", "tag": "POST_PURCHASE_UPDATE", "message": {"text": "x"}}, "deprecated"),
-        ({"recipient": {"id": PSID}, "messaging_type": "MESSAGE_TAG", "tag": "ACCOUNT_UPDATE", "message": {"text": "x"}}, "deprecated"),
-        ({"recipient": {"id": PSID}, "messaging_type": "MESSAGE_TAG", "tag": "CONFIRMED_EVENT_UPDATE", "message": {"text": "x"}}, "deprecated"),
-        ({"recipient": {"id": PSID}, "messaging_type": "RESPONSE"}, "message"),
-        ({"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {}}, "cannot be empty"),
-        ({"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"text": ""}}, "cannot be empty"),
-        ({"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"text": "x" * 2001}}, "2000"),
-        ({"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"text": "x", "attachment": {}}}, "Only one"),
-        ({"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"attachment": {"type": "image", "payload": {}}}}, "url"),
-        ({"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"attachment": {"type": "image", "payload": {"url": "javascript:alert(1)"}}}}, "url"),
-        ({"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"attachment": {"type": "sticker", "payload": {}}}}, "type"),
-        ({"recipient": {"id": PSID}, "messaging_type": "RESPONSE", "message": {"text": "x"}, "metadata": "m" * 1001}, "1000"),
+        (body_with(recipient=None), "recipient"),
+        (body_with(recipient={}), "recipient"),
+        (body_with(messaging_type=None), "messaging_type"),
+        (body_with(messaging_type="PROMO"), "messaging_type"),
+        (body_with(messaging_type="MESSAGE_TAG"), "Tag is required"),
+        (body_with(messaging_type="MESSAGE_TAG", tag="POST_PURCHASE_UPDATE"), "deprecated"),
+        (body_with(messaging_type="MESSAGE_TAG", tag="ACCOUNT_UPDATE"), "deprecated"),
+        (body_with(messaging_type="MESSAGE_TAG", tag="CONFIRMED_EVENT_UPDATE"), "deprecated"),
+        (body_with(message=None), "message"),
+        (body_with(message={}), "cannot be empty"),
+        (body_with(message={"text": ""}), "cannot be empty"),
+        (body_with(message={"text": "x" * 2001}), "2000"),
+        (body_with(message={"text": "x", "attachment": {}}), "Only one"),
+        (body_with(message={"attachment": {"type": "image", "payload": {}}}), "url"),
+        (body_with(message={"attachment": {"type": "image", "payload": {"url": "javascript:alert(1)"}}}), "url"),
+        (body_with(message={"attachment": {"type": "sticker", "payload": {}}}), "type"),
+        (body_with(metadata="m" * 1001), "1000"),
         ({"recipient": {"id": PSID}, "sender_action": "dance"}, "sender_action"),
     ])
     def test_parameter_errors(self, client, open_window, body, fragment):
@@ -229,7 +236,8 @@ class GraphWindowTests:
         assert error["message"] == "(#10) This message is sent outside of allowed window."
 
     def test_window_opened_by_a_backdated_webhook(self, client, page, capture_server):
-        services.user_says("messenger", page_id=PAGE_ID, user_id=PSID, text="hi", at=timezone.now() - dt.timedelta(hours=25))
+        yesterday = timezone.now() - dt.timedelta(hours=25)
+        services.user_says("messenger", page_id=PAGE_ID, user_id=PSID, text="hi", at=yesterday)
 
         assert error_of(send(client, text_body()))["error_subcode"] == 2018278
 
@@ -359,7 +367,9 @@ def test_every_call_is_recorded(client, open_window):
     client.get(f"/sandbox/graph/v25.0/{PSID}", {"access_token": PAGE_TOKEN})
 
     calls = list(services.calls("messenger"))
-    assert [(c.endpoint, c.method, c.status) for c in calls] == [("send", "POST", 200), ("send", "POST", 400), ("profile", "GET", 200)]
+    assert [(c.endpoint, c.method, c.status) for c in calls] == [
+        ("send", "POST", 200), ("send", "POST", 400), ("profile", "GET", 200),
+    ]
     assert calls[0].body["message"] == {"text": "one"}
     assert calls[0].response["recipient_id"] == PSID
     assert calls[0].channel_key == PAGE_ID

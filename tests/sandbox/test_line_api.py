@@ -15,7 +15,8 @@ AUTH = {"HTTP_AUTHORIZATION": f"Bearer {BOT_TOKEN}"}
 
 
 def post(client, path, body, **headers):
-    return client.post(f"/sandbox/line/v2/bot/message/{path}", data=json.dumps(body), content_type="application/json", **{**AUTH, **headers})
+    data = body if isinstance(body, bytes) else json.dumps(body)
+    return client.post(f"/sandbox/line/v2/bot/message/{path}", data=data, content_type="application/json", **AUTH, **headers)
 
 
 def text(value="hello"):
@@ -315,7 +316,7 @@ class LineValidationTests:
         assert property_ in [d["property"] for d in response.json()["details"]]
 
     def test_bad_json(self, client, friend):
-        response = client.post("/sandbox/line/v2/bot/message/push", data=b'{"to": ', content_type="application/json", **AUTH)
+        response = post(client, "push", b'{"to": ')
 
         assert response.status_code == 400
         assert response.json()["message"].startswith("The request body could not be parsed as JSON (line: 1")
@@ -334,7 +335,7 @@ class LineValidationTests:
     ])
     @pytest.mark.parametrize("path", ["push", "reply", "multicast"])
     def test_malformed_bodies_never_500(self, client, friend, body, path):
-        response = client.post(f"/sandbox/line/v2/bot/message/{path}", data=body, content_type="application/json", **AUTH)
+        response = post(client, path, body)
 
         assert response.status_code == 400
         assert "message" in response.json()
