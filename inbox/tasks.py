@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from inbox.media import store_inbound_media
 from inbox.models import Contact, Message
-from inbox.services import messaging
+from inbox import events
+from inbox.services import conversations, messaging
 from inbox.services.ingest import own_metadata
 from integrations.base import AuthError, Delivery, OutboundMessage, PlatformError
 from integrations.models import Channel
@@ -108,3 +109,15 @@ def message_media_fetch(self, message_id: int) -> str:
     if changed:
         messaging.attachments_fetched(message_id=message.pk, attachments=attachments)
     return "fetched" if changed else "nothing"
+
+
+@shared_task(name="inbox.tasks.conversations_due_stars")
+def conversations_due_stars() -> int:
+    """Starred conversations whose follow-up time has come go back to the top of the list."""
+    return conversations.bring_due_stars_forward()
+
+
+@shared_task(name="inbox.tasks.inbox_events_prune")
+def inbox_events_prune() -> int:
+    """Forget live events older than a day (a browser away longer reloads instead of catching up)."""
+    return events.prune()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from inbox import selectors
+from inbox.services import conversations
 from inbox.models import InboxEvent, InboxSettings, Message, SavedReply
 from inbox.permissions import is_inbox_admin, is_inbox_staff
 from integrations.models import Channel
@@ -52,6 +54,9 @@ def list_params(request) -> dict:
 def inbox_page(request, conversation_id: int | None = None):
     params = list_params(request)
     now = timezone.now()
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # No beat runs when tasks run in-process (the demo): bring due follow-ups forward here.
+        conversations.bring_due_stars_forward(now=now)
     try:
         rows, next_cursor = selectors.conversation_list(user=request.user, cursor=request.GET.get("cursor"), now=now, **params)
     except selectors.InvalidQuery as exc:

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from inbox.models import Contact, Conversation, Message
+from inbox.models import Contact, Conversation, Message, SavedReply, Tag
 from integrations.base import Platform
 from integrations.models import Channel
 
@@ -40,6 +40,13 @@ CUSTOMER_LINES = [
     "請問這款還有貨嗎？", "想問運費怎麼算", "可以超商取貨嗎？", "請問有M號嗎", "我想訂兩件黑色的",
     "什麼時候會出貨呢？", "可以開統編嗎", "匯款好了，末五碼 12345", "有沒有優惠碼？", "謝謝！",
 ]
+SAVED_REPLIES = [
+    ("hi", "您好，歡迎光臨好物選品！請問想找哪一款呢？"),
+    ("ship", "運費 60 元，滿 1000 元免運；7-11、全家取貨或宅配都可以喔。"),
+    ("pay", "匯款帳號：(822) 123-456-789012，匯款後請告訴我們末五碼，謝謝！"),
+    ("wait", "已為您保留，三天內完成付款即可出貨。"),
+]
+TAGS = ["VIP", "回購", "待匯款"]
 STAFF_LINES = ["您好，有的喔！", "運費 60 元，滿 1000 免運", "可以的，7-11 和全家都可以", "已為您保留，謝謝", "今天會出貨喔"]
 
 
@@ -56,6 +63,7 @@ class Command(BaseCommand):
             passwords = self.seed_staff()
             channels = self.seed_channels()
             self.seed_conversations(channels)
+            self.seed_saved_replies_and_tags()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         for username, password in passwords.items():
             self.stdout.write(f"  login: {username} / {password}")
@@ -73,6 +81,7 @@ class Command(BaseCommand):
             if not is_admin:
                 user.groups.add(agents)
             passwords[username] = password
+        self.agent = User.objects.get(username="agent")
         return passwords
 
     def seed_channels(self) -> list[Channel]:
@@ -147,6 +156,13 @@ class Command(BaseCommand):
                 bot = SandboxLineBot.objects.get(destination=channel.line_destination)
                 SandboxUser.objects.update_or_create(platform="line", bot=bot, user_id=user_id, defaults=user_fields)
 
+    def seed_saved_replies_and_tags(self) -> None:
+        for shortcut, text in SAVED_REPLIES:
+            SavedReply.objects.get_or_create(shortcut=shortcut, defaults={"text": text})
+        tags = [Tag.objects.get_or_create(name=name)[0] for name in TAGS]
+        for n, conversation in enumerate(Conversation.objects.order_by("pk")[:12]):
+            conversation.tags.add(tags[n % len(tags)])
+
     def add_history(self, rng, conversation, channel, last_inbound, n) -> None:
         turns = rng.randint(2, 6)
         at = last_inbound - dt.timedelta(minutes=15 * turns)
@@ -163,6 +179,7 @@ class Command(BaseCommand):
                 text=rng.choice(CUSTOMER_LINES if inbound else STAFF_LINES),
                 platform_message_id=f"seed-{channel.pk}-{n}-{turn}",
                 state=Message.State.RECEIVED if inbound else Message.State.READ,
+                sent_by=None if inbound else self.agent,
                 platform_timestamp=at,
                 sent_at=None if inbound else at,
             )
