@@ -10,5 +10,6 @@ urlpatterns = [
     path("fragments/row/<int:conversation_id>/", views.conversation_row, name="row"),
     path("fragments/header/<int:conversation_id>/", views.chat_header, name="header"),
     path("fragments/message/<int:message_id>/", views.message_fragment, name="message"),
+    path("fragments/timeline/<int:conversation_id>/", views.older_messages, name="older"),
     path("fragments/saved-replies/", views.saved_replies, name="saved-replies"),
 ]

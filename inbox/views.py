@@ -142,6 +142,19 @@ def chat_header(request, conversation_id: int):
 
 @require_GET
 @staff_required
+def older_messages(request, conversation_id: int):
+    """The page of messages before `before`, for scrolling back in a long chat."""
+    conversation = selectors.access_conversation(request.user, conversation_id)
+    before = request.GET.get("before", "")
+    try:
+        messages, has_more = selectors.timeline(conversation=conversation, before=int(before) if before.isdigit() else None)
+    except selectors.InvalidQuery as exc:
+        return HttpResponseBadRequest(str(exc))
+    return render(request, "inbox/_timeline.html", {"messages": messages, "has_more": has_more})
+
+
+@require_GET
+@staff_required
 def saved_replies(request):
     q = request.GET.get("q", "").strip()[:50]
     qs = SavedReply.objects.all()

@@ -120,3 +120,27 @@ class InboxBrowserTests:
         page = signed_in_page(chromium, app, "agent", PASSWORD, locale="zh-TW")
         expect(page.get_by_test_id("filters")).to_contain_text("全部")
         screenshot(page, "inbox-zh-hant")
+
+
+class PagingBrowserTests:
+    def test_more_conversations_and_earlier_messages(self, app, chromium):
+        from inbox.models import Message
+
+        factories.staff_user("agent")
+        convos = [factories.conversation(app.page, name=f"Buyer {n:02d}", last_inbound_ago=dt.timedelta(minutes=n + 1)) for n in range(33)]
+        newest = convos[0]
+        start = timezone.now() - dt.timedelta(days=2)
+        for n in range(60):
+            Message.objects.create(conversation=newest, channel=app.page, direction="inbound", source="customer", text=f"line {n:02d}",
+                                   state="received", platform_timestamp=start + dt.timedelta(minutes=n))
+        page = signed_in_page(chromium, app, "agent", PASSWORD)
+        expect(page.locator("li.row")).to_have_count(30)
+        page.get_by_test_id("more").click()
+        expect(page.locator("li.row")).to_have_count(33)
+        expect(page.get_by_test_id("more")).to_have_count(0)
+
+        page.locator("li.row", has_text="Buyer 00").locator("a").click()
+        expect(page.locator(".msg")).to_have_count(50)
+        page.get_by_test_id("older").click()
+        expect(page.locator(".msg")).to_have_count(61)
+        expect(page.get_by_test_id("timeline")).to_contain_text("line 00")

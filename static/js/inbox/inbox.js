@@ -207,6 +207,39 @@
     if (result.data && result.data.id) await refreshRow(result.data, false);
   }
 
+  // Paging: more conversations at the bottom of the list, earlier messages at the top of the chat.
+  document.addEventListener("click", async function (e) {
+    const more = e.target.closest("[data-more]");
+    if (more) {
+      e.preventDefault();
+      const url = new URL(more.href, location.href);
+      url.searchParams.set("fragment", "rows");
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const template = document.createElement("template");
+      template.innerHTML = await response.text();
+      const holder = more.closest("li");
+      template.content.querySelectorAll("li.row").forEach(function (row) {
+        if (!rows.querySelector('li.row[data-id="' + row.dataset.id + '"]')) rows.insertBefore(row, holder);
+      });
+      const next = template.content.querySelector("li.more");
+      if (next) holder.replaceWith(next); else holder.remove();
+      return;
+    }
+    const older = e.target.closest("[data-older]");
+    if (older && conversationId) {
+      const response = await fetch("/inbox/fragments/timeline/" + conversationId + "/?before=" + older.dataset.older, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const template = document.createElement("template");
+      template.innerHTML = await response.text();
+      const holder = older.closest("li");
+      const firstDay = timeline.querySelector("li.day");
+      const lastNewDay = Array.from(template.content.querySelectorAll("li.day")).pop();
+      if (firstDay && lastNewDay && firstDay.dataset.day === lastNewDay.dataset.day) firstDay.remove();
+      holder.replaceWith(template.content);
+    }
+  });
+
   // Opening a conversation marks it read.
   if (conversationId) {
     const row = rows && rows.querySelector('li.row[data-id="' + conversationId + '"]');
