@@ -679,6 +679,7 @@ def expire_credit(*, now: dt.datetime | None = None) -> int:
             locked = lock_customers([customer_id]).get(customer_id)
             if locked is None:
                 continue
+            expired_here = 0
             for grant in CreditEntry.objects.filter(customer=locked, remaining__gt=0, expires_at__lte=now).order_by("pk"):
                 left = min(grant.remaining, locked.credit_balance)
                 CreditEntry.objects.filter(pk=grant.pk).update(remaining=0)
@@ -687,10 +688,11 @@ def expire_credit(*, now: dt.datetime | None = None) -> int:
                 reason = _("Expired: %(reason)s") % {"reason": grant.reason}
                 CreditEntry.objects.create(customer=locked, kind=CreditEntry.Kind.EXPIRY, amount=-left, reason=reason[:200])
                 locked.credit_balance -= left
-                count += 1
-            Customer.objects.filter(pk=locked.pk).update(credit_balance=locked.credit_balance)
-            if count:
+                expired_here += 1
+            if expired_here:
+                Customer.objects.filter(pk=locked.pk).update(credit_balance=locked.credit_balance)
                 _publish("update", locked)
+                count += expired_here
     return count
 
 

@@ -144,3 +144,20 @@ class PagingBrowserTests:
         page.get_by_test_id("older").click()
         expect(page.locator(".msg")).to_have_count(61)
         expect(page.get_by_test_id("timeline")).to_contain_text("line 00")
+
+
+class FailureBrowserTests:
+    def test_failed_send_shows_the_reason_and_retry_sends_once(self, app, chromium):
+        factories.staff_user("agent")
+        sandbox.user_says("messenger", page_id=PAGE_ID, user_id=PSID, text="在嗎")
+        sandbox.set_fault("messenger", status=500, count=None, endpoint="send")
+        page = signed_in_page(chromium, app, "agent", PASSWORD)
+        page.locator("li.row", has_text="在嗎").locator("a").click()
+        page.get_by_test_id("composer-text").fill("在的")
+        page.get_by_test_id("composer-text").press("Enter")
+        failed = page.locator(".msg.outbound.state-failed")
+        expect(failed.get_by_test_id("msg-error")).to_contain_text("retry")
+        orm(sandbox.clear_faults)
+        failed.get_by_test_id("retry").click()
+        expect(page.locator(".msg.outbound").last.get_by_test_id("msg-state")).to_have_text("sent")
+        assert orm(lambda: sandbox.calls("messenger", "send").filter(status=200).count()) == 1

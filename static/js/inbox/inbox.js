@@ -177,9 +177,7 @@
     if (!target || !conversationId) return;
     const action = target.dataset.action;
     if (target.dataset.retry) {
-      const result = await api("POST", "messages/" + target.dataset.retry + "/retry/", {});
-      if (result.status >= 400) showError(result.data.detail);
-      else await upsertMessage(parseInt(target.dataset.retry, 10));
+      await retry(parseInt(target.dataset.retry, 10), false);
     } else if (action === "take") {
       await act("assign", { assignee: "me" });
     } else if (action === "star") {
@@ -199,6 +197,18 @@
     }
     if (target.dataset.action === "note") await act("note", { note: target.value });
   });
+
+  async function retry(messageId, confirmPaid) {
+    showError("");
+    const result = await api("POST", "messages/" + messageId + "/retry/", { confirm_paid: confirmPaid });
+    if (result.status === 409 && result.data.needs_confirmation) {
+      showError(result.data.detail, composer.dataset.confirmLabel, function () { retry(messageId, true); });
+    } else if (result.status >= 400) {
+      showError(result.data.detail || ("Error " + result.status));
+    } else {
+      await upsertMessage(messageId);
+    }
+  }
 
   async function act(name, body) {
     const result = await api("POST", "conversations/" + conversationId + "/" + name + "/", body);
