@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -361,98 +361,98 @@ class ConversationDetailApi(InboxApi):
         return Response(ConversationSerializer(conversation, context={"now": timezone.now()}).data)
 
 
-@extend_schema(tags=["conversations"])
-class ConversationAssignApi(InboxApi):
-    class InputSerializer(serializers.Serializer):
-        assignee = AssigneeField(allow_null=True, help_text='A staff id, "me", or null for nobody.')
+class ConversationActionApi(InboxApi):
+    """POST: validate the input, run one service on the conversation, answer with the conversation."""
 
-        class Meta:
-            ref_name = "ConversationAssignInput"
+    InputSerializer: type[serializers.Serializer]
 
-    @extend_schema(
-        summary="Assign to a staff member, or to nobody",
-        request=InputSerializer,
-        responses={200: ConversationSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
-    )
+    def act(self, *, conversation, data: dict, user):
+        raise NotImplementedError
+
     def post(self, request, conversation_id: int):
         conversation = selectors.access_conversation(request.user, conversation_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        assignee = serializer.validated_data["assignee"]
-        assignee_id = request.user.pk if assignee == "me" else assignee
-        conversation = conversations.assign_conversation(conversation=conversation, assignee_id=assignee_id, actor=request.user)
+        conversation = self.act(conversation=conversation, data=serializer.validated_data, user=request.user)
         return Response(ConversationSerializer(conversation, context={"now": timezone.now()}).data)
 
 
-@extend_schema(tags=["conversations"])
-class ConversationStarApi(InboxApi):
-    class InputSerializer(serializers.Serializer):
-        starred = serializers.BooleanField()
-        due_at = AwareDateTimeField(
-            required=False, allow_null=True, default=None, help_text="When it comes back to the top of the list (starred only)."
+def action_schema(summary: str, input_serializer):
+    return extend_schema_view(
+        post=extend_schema(
+            summary=summary,
+            request=input_serializer,
+            responses={200: ConversationSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
         )
-
-        class Meta:
-            ref_name = "ConversationStarInput"
-
-    @extend_schema(
-        summary="Star for follow-up, optionally with a due time",
-        request=InputSerializer,
-        responses={200: ConversationSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
     )
-    def post(self, request, conversation_id: int):
-        conversation = selectors.access_conversation(request.user, conversation_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        conversation = conversations.star_conversation(
-            conversation=conversation,
-            starred=serializer.validated_data["starred"],
-            due_at=serializer.validated_data["due_at"],
-            actor=request.user,
-        )
-        return Response(ConversationSerializer(conversation, context={"now": timezone.now()}).data)
+
+
+class AssignInput(serializers.Serializer):
+    assignee = AssigneeField(allow_null=True, help_text='A staff id, "me", or null for nobody.')
+
+    class Meta:
+        ref_name = "ConversationAssignInput"
 
 
 @extend_schema(tags=["conversations"])
-class ConversationReadApi(InboxApi):
-    class InputSerializer(serializers.Serializer):
-        read = serializers.BooleanField(help_text="false marks it unread again.")
+@action_schema("Assign to a staff member, or to nobody", AssignInput)
+class ConversationAssignApi(ConversationActionApi):
+    InputSerializer = AssignInput
 
-        class Meta:
-            ref_name = "ConversationReadInput"
+    def act(self, *, conversation, data, user):
+        assignee_id = user.pk if data["assignee"] == "me" else data["assignee"]
+        return conversations.assign_conversation(conversation=conversation, assignee_id=assignee_id, actor=user)
 
-    @extend_schema(
-        summary="Mark read or unread",
-        request=InputSerializer,
-        responses={200: ConversationSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+
+class StarInput(serializers.Serializer):
+    starred = serializers.BooleanField()
+    due_at = AwareDateTimeField(
+        required=False, allow_null=True, default=None, help_text="When it comes back to the top of the list (starred only)."
     )
-    def post(self, request, conversation_id: int):
-        conversation = selectors.access_conversation(request.user, conversation_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        conversation = conversations.mark_read(conversation=conversation, read=serializer.validated_data["read"], actor=request.user)
-        return Response(ConversationSerializer(conversation, context={"now": timezone.now()}).data)
+
+    class Meta:
+        ref_name = "ConversationStarInput"
 
 
 @extend_schema(tags=["conversations"])
-class ConversationNoteApi(InboxApi):
-    class InputSerializer(serializers.Serializer):
-        note = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="Staff's note; empty clears it.")
+@action_schema("Star for follow-up, optionally with a due time", StarInput)
+class ConversationStarApi(ConversationActionApi):
+    InputSerializer = StarInput
 
-        class Meta:
-            ref_name = "ConversationNoteInput"
+    def act(self, *, conversation, data, user):
+        return conversations.star_conversation(conversation=conversation, starred=data["starred"], due_at=data["due_at"], actor=user)
 
-    @extend_schema(
-        summary="Set the staff note",
-        request=InputSerializer,
-        responses={200: ConversationSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
-    )
-    def post(self, request, conversation_id: int):
-        conversation = selectors.access_conversation(request.user, conversation_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        conversation = conversations.set_note(conversation=conversation, note=serializer.validated_data["note"], actor=request.user)
-        return Response(ConversationSerializer(conversation, context={"now": timezone.now()}).data)
+
+class ReadInput(serializers.Serializer):
+    read = serializers.BooleanField(help_text="false marks it unread again.")
+
+    class Meta:
+        ref_name = "ConversationReadInput"
+
+
+@extend_schema(tags=["conversations"])
+@action_schema("Mark read or unread", ReadInput)
+class ConversationReadApi(ConversationActionApi):
+    InputSerializer = ReadInput
+
+    def act(self, *, conversation, data, user):
+        return conversations.mark_read(conversation=conversation, read=data["read"], actor=user)
+
+
+class NoteInput(serializers.Serializer):
+    note = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="Staff's note; empty clears it.")
+
+    class Meta:
+        ref_name = "ConversationNoteInput"
+
+
+@extend_schema(tags=["conversations"])
+@action_schema("Set the staff note", NoteInput)
+class ConversationNoteApi(ConversationActionApi):
+    InputSerializer = NoteInput
+
+    def act(self, *, conversation, data, user):
+        return conversations.set_note(conversation=conversation, note=data["note"], actor=user)
 
 
 # --- Messages -------------------------------------------------------------------------------------------
