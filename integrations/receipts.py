@@ -65,8 +65,25 @@ def store_events(*, platform: str, events: list[tuple[Channel | None, InboundEve
 
 
 def enqueue_processing(receipt_ids: list[int]) -> None:
-    """Queue processing once the receipts are committed (the ACK path makes no other call)."""
+    """Queue processing once the receipts are committed (the ACK path makes no other call).
+
+    The receipts are already stored when this runs, so a broker that is down (Redis restarting, a network
+    blip) must not turn the ACK into a 500: the platform would resend events we already have. The error is
+    logged and the rows stay RECEIVED; `integrations.tasks.webhook_receipts_sweep` queues them once the
+    broker is back. Publishing is tried once, without Celery's reconnect loop, so the ACK stays fast.
+    """
+    if receipt_ids:
+        transaction.on_commit(lambda: _enqueue(list(receipt_ids)))
+
+
+def _enqueue(receipt_ids: list[int]) -> None:
     from integrations.tasks import webhook_receipt_process
 
-    for receipt_id in receipt_ids:
-        transaction.on_commit(lambda rid=receipt_id: webhook_receipt_process.delay(rid))
+    for n, receipt_id in enumerate(receipt_ids):
+        try:
+            webhook_receipt_process.apply_async((receipt_id,), retry=False)
+        except Exception:  # kombu/redis raise several types; none may reach the platform
+            logger.exception(
+                "broker unavailable: %d webhook receipt(s) left for the sweep (first id %s)", len(receipt_ids) - n, receipt_id
+            )
+            return
