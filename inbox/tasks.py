@@ -11,7 +11,7 @@ from inbox.models import Contact, Message
 from inbox import events
 from inbox.services import conversations, messaging
 from inbox.services.ingest import own_metadata
-from integrations.base import AuthError, Delivery, OutboundMessage, PlatformError
+from integrations.base import AuthError, Delivery, LinkButton, OutboundMessage, PlatformError
 from integrations.models import Channel
 from integrations.registry import get_client
 
@@ -32,7 +32,8 @@ def message_deliver(self, message_id: int) -> str:
     if message is None or message.state != Message.State.QUEUED:
         return "skipped"
     image_url = next((a.get("url", "") for a in message.attachments if a.get("type") == "image"), "")
-    outbound = OutboundMessage(text=message.text, image_url=image_url, metadata=own_metadata(message.pk))
+    buttons = tuple(LinkButton(label=a["title"], url=a["url"]) for a in message.attachments if a.get("type") == "button")
+    outbound = OutboundMessage(text=message.text, image_url=image_url, buttons=buttons, metadata=own_metadata(message.pk))
     delivery = Delivery(
         messaging_type=message.decision.get("messaging_type", ""),
         tag=message.decision.get("tag", ""),

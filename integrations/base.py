@@ -97,21 +97,40 @@ class InboundEvent:
 
 
 @dataclass(frozen=True)
+class LinkButton:
+    """A button that opens a page (an order's details, its payment page)."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
-    """What staff or the system send: text, an image, or both (LINE sends both in one request)."""
+    """What staff or the system send: text, an image, or both (LINE sends both in one request).
+
+    With `buttons`, the text becomes a button message (Messenger button template, LINE buttons
+    template) whose plain-text fallback is the text followed by the links.
+    """
 
     text: str = ""
     image_url: str = ""
     preview_url: str = ""
     # Messenger echoes it back, so our own sends are recognised in the echo.
     metadata: str = ""
-    # A button linking to a page (order confirmation): label + url, sent as a template.
-    link_url: str = ""
-    link_label: str = ""
+    buttons: tuple[LinkButton, ...] = ()
 
     def __post_init__(self):
         if not (self.text or self.image_url):
             raise ValueError("an outbound message needs text or an image")
+        if self.buttons and not self.text:
+            raise ValueError("a button message needs text")
+        if len(self.buttons) > 3:
+            raise ValueError("at most 3 buttons (Messenger's limit)")
+
+    @property
+    def fallback_text(self) -> str:
+        """The message as plain text, for where buttons can't be shown."""
+        return "\n".join([self.text, *(f"{b.label}: {b.url}" for b in self.buttons)])
 
 
 @dataclass(frozen=True)

@@ -79,11 +79,15 @@ def enqueue_processing(receipt_ids: list[int]) -> None:
 def _enqueue(receipt_ids: list[int]) -> None:
     from integrations.tasks import webhook_receipt_process
 
-    for n, receipt_id in enumerate(receipt_ids):
-        try:
-            webhook_receipt_process.apply_async((receipt_id,), retry=False)
-        except Exception:  # kombu/redis raise several types; none may reach the platform
-            logger.exception(
-                "broker unavailable: %d webhook receipt(s) left for the sweep (first id %s)", len(receipt_ids) - n, receipt_id
-            )
-            return
+    if webhook_receipt_process.app.conf.task_always_eager:
+        for receipt_id in receipt_ids:
+            webhook_receipt_process.delay(receipt_id)
+        return
+    try:
+        with webhook_receipt_process.app.producer_or_acquire() as producer:
+            # One quick connection attempt (Celery's default reconnect loop would hold the ACK for seconds).
+            producer.connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.1, timeout=1)
+            for receipt_id in receipt_ids:
+                webhook_receipt_process.apply_async((receipt_id,), producer=producer, retry=False)
+    except Exception:  # kombu and redis raise several types; none may reach the platform as a 500
+        logger.exception("broker unavailable: webhook receipts %s left for the sweep", receipt_ids)

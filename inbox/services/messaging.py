@@ -19,7 +19,7 @@ from inbox.media import store_image
 from inbox.models import Conversation, InboxSettings, Message
 from inbox.selectors import conversation_window, quota_cache_key
 from inbox.services.conversations import record_activity
-from integrations.base import MessageKind, Platform
+from integrations.base import LinkButton, MessageKind, Platform
 from integrations.policy import Decision, Sender
 
 # Messenger's text limit (LINE allows 5000 UTF-16 units; the smaller one keeps both safe).
@@ -40,10 +40,12 @@ def send_message(
     image_url: str = "",
     automated: bool = False,
     confirm_paid: bool = False,
+    buttons: tuple[LinkButton, ...] = (),
 ) -> Message:
     """Queue a message to the customer, or raise SendRefused saying why it can't be sent now.
 
     `image` is an uploaded file (checked and stored by `inbox.media`); `image_url` an already public URL.
+    `buttons` turn the text into a button message (an order's "view details" / "pay" links).
     `automated` messages (order links, notifications) never use the human-agent allowance. A paid LINE
     push needs `confirm_paid` the first time in a conversation, unless the shop turned that off.
     """
@@ -67,9 +69,10 @@ def send_message(
             channel=conversation.channel,
             direction=Message.Direction.OUTBOUND,
             source=Message.Source.AUTOMATED if sender == Sender.AUTOMATED else Message.Source.STAFF,
-            kind=MessageKind.IMAGE if image_url and not text else MessageKind.TEXT,
+            kind=MessageKind.TEMPLATE if buttons else (MessageKind.IMAGE if image_url and not text else MessageKind.TEXT),
             text=text,
-            attachments=[{"type": "image", "url": image_url}] if image_url else [],
+            attachments=[{"type": "button", "title": b.label, "url": b.url} for b in buttons]
+            + ([{"type": "image", "url": image_url}] if image_url else []),
             state=Message.State.QUEUED,
             sent_by=author,
             platform_timestamp=now,

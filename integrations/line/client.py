@@ -24,7 +24,7 @@ from integrations.base import (
 
 TEXT_LIMIT_UTF16 = 5000
 BUTTONS_TEXT_LIMIT = 160
-ALT_TEXT_LIMIT = 400
+ALT_TEXT_LIMIT = 1500
 LABEL_LIMIT = 20
 
 
@@ -58,20 +58,23 @@ def line_messages(message: OutboundMessage) -> list[dict]:
     if message.text and utf16_length(message.text) > TEXT_LIMIT_UTF16:
         raise InvalidRequest(f"text longer than {TEXT_LIMIT_UTF16} characters")
     messages: list[dict] = []
-    if message.text:
-        messages.append({"type": "text", "text": message.text})
-    if message.link_url:
+    if message.buttons:
+        # Buttons text is short (160); the whole text goes first as a text message when it is longer.
+        if len(message.text) > BUTTONS_TEXT_LIMIT:
+            messages.append({"type": "text", "text": message.text})
         messages.append(
             {
                 "type": "template",
-                "altText": (message.link_label + " " + message.link_url)[:ALT_TEXT_LIMIT],
+                "altText": message.fallback_text[:ALT_TEXT_LIMIT],
                 "template": {
                     "type": "buttons",
-                    "text": (message.link_label or message.text)[:BUTTONS_TEXT_LIMIT],
-                    "actions": [{"type": "uri", "label": message.link_label[:LABEL_LIMIT], "uri": message.link_url}],
+                    "text": message.text[:BUTTONS_TEXT_LIMIT],
+                    "actions": [{"type": "uri", "label": b.label[:LABEL_LIMIT], "uri": b.url} for b in message.buttons],
                 },
             }
         )
+    elif message.text:
+        messages.append({"type": "text", "text": message.text})
     if message.image_url:
         messages.append(
             {"type": "image", "originalContentUrl": message.image_url, "previewImageUrl": message.preview_url or message.image_url}

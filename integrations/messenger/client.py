@@ -66,7 +66,7 @@ def classify(response: requests.Response) -> PlatformError | None:
 def message_parts(message: OutboundMessage) -> list[dict]:
     """The Send API `message` objects, one per request: text (or a link button), then the image."""
     parts: list[dict] = []
-    if message.link_url:
+    if message.buttons:
         parts.append(
             {
                 "attachment": {
@@ -75,12 +75,8 @@ def message_parts(message: OutboundMessage) -> list[dict]:
                         "template_type": "button",
                         "text": message.text[:BUTTON_TEXT_LIMIT],
                         "buttons": [
-                            {
-                                "type": "web_url",
-                                "url": message.link_url,
-                                "title": message.link_label[:BUTTON_TITLE_LIMIT],
-                                "webview_height_ratio": "full",
-                            }
+                            {"type": "web_url", "url": b.url, "title": b.label[:BUTTON_TITLE_LIMIT], "webview_height_ratio": "full"}
+                            for b in message.buttons
                         ],
                     },
                 }

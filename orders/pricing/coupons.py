@@ -80,6 +80,13 @@ def unknown_code(code: str) -> Notice:
     return _notice(None, "coupon.unknown", message(_("There is no coupon with the code {code}."), code=normalize_code(code)))
 
 
+def _eligible(coupon: Coupon, line: CartLine) -> bool:
+    """A coupon for the whole store counts any sold line (custom products too); a targeted one, its items."""
+    if coupon.target.is_everything:
+        return not line.is_gift
+    return coupon.target.matches(line)
+
+
 def check_coupon(coupon: Coupon, *, lines: Sequence[CartLine], base: int, now: dt.datetime | None) -> tuple[Notice, ...]:
     """Every condition the coupon fails for this order (empty: it applies). `base` is after steps 2-3."""
     failures = []
@@ -114,7 +121,7 @@ def check_coupon(coupon: Coupon, *, lines: Sequence[CartLine], base: int, now: d
                 ),
             )
         )
-    if not any(coupon.target.matches(line) for line in lines):
+    if not any(_eligible(coupon, line) for line in lines):
         failures.append(
             _notice(
                 coupon,

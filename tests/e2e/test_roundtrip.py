@@ -126,3 +126,29 @@ class LineRoundTripTests:
 
         quota = get_client(platforms.line).get_quota()
         assert (quota.limited, quota.limit, quota.used) == (True, 100, 0)
+
+
+class ButtonMessageTests:
+    def test_order_link_as_buttons_on_both_platforms(self, platforms):
+        from integrations.base import LinkButton
+
+        buttons = (LinkButton("查看訂單詳情", f"{platforms.url}/o/abc/"), LinkButton("去支付", f"{platforms.url}/o/abc/pay/"))
+        sandbox.user_says("messenger", page_id=PAGE_ID, user_id=PSID, text="下單")
+        messenger_conversation = Conversation.objects.get(channel=platforms.page)
+        sent = send_message(conversation=messenger_conversation, text="您的訂單 #1001 已成立", buttons=buttons, automated=True)
+        sent.refresh_from_db()
+        assert (sent.state, sent.kind, sent.source) == ("sent", "template", "automated")
+        (call,) = sandbox.calls("messenger", "send")
+        payload = call.body["message"]["attachment"]["payload"]
+        assert payload["template_type"] == "button"
+        assert [b["title"] for b in payload["buttons"]] == ["查看訂單詳情", "去支付"]
+
+        sandbox.user_says("line", destination=LINE_DEST, user_id=LINE_USER, text="下單")
+        line_conversation = Conversation.objects.get(channel=platforms.line)
+        sent = send_message(conversation=line_conversation, text="您的訂單 #1002 已成立", buttons=buttons, automated=True)
+        sent.refresh_from_db()
+        assert (sent.state, sent.billed) == ("sent", False)  # the reply token made it free
+        (reply,) = sandbox.calls("line", "reply")
+        (template,) = reply.body["messages"]
+        assert template["template"]["type"] == "buttons"
+        assert "查看訂單詳情: " in template["altText"]
