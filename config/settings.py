@@ -131,6 +131,7 @@ CELERY_BEAT_SCHEDULE = {
     "webhook-receipts-sweep": {"task": "integrations.tasks.webhook_receipts_sweep", "schedule": 300.0},
     "conversations-due-stars": {"task": "inbox.tasks.conversations_due_stars", "schedule": 60.0},
     "inbox-events-prune": {"task": "inbox.tasks.inbox_events_prune", "schedule": 3600.0},
+    "contacts-profile-refresh": {"task": "inbox.tasks.contacts_profile_refresh", "schedule": 900.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,9 +1,11 @@
 """Work that talks to the platforms, run by Celery after the writes that asked for it committed."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from celery import shared_task
+from django.db.models import F, Q
 from django.utils import timezone
 
 from inbox.media import store_inbound_media
@@ -122,3 +124,20 @@ def conversations_due_stars() -> int:
 def inbox_events_prune() -> int:
     """Forget live events older than a day (a browser away longer reloads instead of catching up)."""
     return events.prune()
+
+
+PROFILE_REFRESH_AGE = dt.timedelta(days=3)
+
+
+@shared_task(name="inbox.tasks.contacts_profile_refresh")
+def contacts_profile_refresh(limit: int = 200) -> int:
+    """Fetch profiles that failed or have grown old (Messenger's picture URLs expire)."""
+    stale = timezone.now() - PROFILE_REFRESH_AGE
+    ids = list(
+        Contact.objects.filter(Q(profile_fetched_at__isnull=True) | Q(profile_fetched_at__lt=stale), channel__is_active=True)
+        .order_by(F("profile_fetched_at").asc(nulls_first=True))
+        .values_list("pk", flat=True)[:limit]
+    )
+    for contact_id in ids:
+        contact_profile_fetch.delay(contact_id)
+    return len(ids)
