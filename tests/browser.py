@@ -14,7 +14,8 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from channels.testing.live import make_application, set_database_connection
+from playwright.sync_api import expect
+from channels.testing.live import make_application
 from daphne.testing import DaphneProcess
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.db import connection
@@ -75,8 +76,9 @@ def app(live_server, settings, transactional_db, monkeypatch) -> App:
     line = channel_services.line_channel_add(
         name="Goodies LINE", channel_id="2000000888", channel_secret=LINE_SECRET, access_token=LINE_TOKEN, destination=LINE_DEST
     )
-    # The child process inherits these settings (it is forked now).
-    server = DaphneProcess("127.0.0.1", partial(make_application, static_wrapper=ASGIStaticFilesHandler), setup=set_database_connection)
+    # The child process is forked now: it inherits these settings, the test database's name included
+    # (pytest-django already renamed it), so it needs no database set-up of its own.
+    server = DaphneProcess("127.0.0.1", partial(make_application, static_wrapper=ASGIStaticFilesHandler))
     server.start()
     if not server.ready.wait(timeout=30):
         raise RuntimeError("Daphne did not start")
@@ -116,7 +118,7 @@ def signed_in_page(browser, app: App, username: str, password: str, *, locale: s
     page.get_by_test_id("password").fill(password)
     page.get_by_test_id("login").click()
     page.wait_for_url(f"{app.url}/inbox/**")
-    page.wait_for_function("document.getElementById('inbox') && document.getElementById('inbox').dataset.live === '1'")
+    expect(page.locator("#inbox[data-live='1']")).to_be_attached()  # the live socket is connected
     return page
 
 
