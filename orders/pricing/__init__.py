@@ -15,6 +15,7 @@ from orders.pricing.credit import CreditPolicy, CreditResult
 from orders.pricing.promotions import Bundle, BuyXGetY, OrderDiscount, PickAny, PromotionKind
 from orders.pricing.quote import (
     MAX_CUSTOM_DISCOUNTS,
+    MAX_LABEL_LENGTH as MAX_DISCOUNT_LABEL,
     Context,
     CouponOption,
     CustomDiscount,
@@ -29,6 +30,7 @@ from orders.pricing.tax import TaxMode, TaxPolicy, TaxResult
 
 __all__ = [
     "MAX_CUSTOM_DISCOUNTS",
+    "MAX_DISCOUNT_LABEL",
     "MAX_LINES",
     "MAX_QUANTITY",
     "MAX_UNIT_PRICE",

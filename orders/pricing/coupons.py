@@ -63,7 +63,7 @@ class Coupon:
         if self.max_discount is not None:
             check_money(self.max_discount, _("The maximum discount"))
         if self.kind is CouponKind.PERCENT and not 0 < self.percent_off <= 100:
-            raise PricingError("coupon.percent", _("A percentage coupon takes more than 0 and at most 100 % off."))
+            raise PricingError("coupon.percent", _("A percentage coupon takes more than 0 and at most 100 percent off."))
         if self.kind is CouponKind.AMOUNT and self.amount_off <= 0:
             raise PricingError("coupon.amount", _("An amount coupon takes more than NT$0 off."))
 

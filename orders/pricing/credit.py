@@ -102,7 +102,10 @@ def redeem_credit(*, policy: CreditPolicy, balance: int, requested: int | None, 
             notices.append(
                 _notice(
                     "credit.not_editable",
-                    message(_("The shop applies the most credit allowed ({amount}); the amount can't be changed."), amount=twd(max_allowed)),
+                    message(
+                        _("The shop applies the most credit allowed ({amount}); the amount can't be changed."),
+                        amount=twd(max_allowed),
+                    ),
                 )
             )
     elif requested is None:

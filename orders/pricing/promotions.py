@@ -16,9 +16,10 @@ How the units are shared when promotions compete (`apply_item_promotions`): prom
 the same line form a group; within a group every order of application is tried (each promotion taking
 what it can, by its own rule, from what the ones before it left) and the order with the largest total
 saving wins; on a tie, the order that lets the earliest-created promotion (lowest id) go first. Groups of
-more than `EXHAUSTIVE_LIMIT` promotions are rare; for them the engine applies, one at a time, whichever
-remaining promotion saves the most (ties to the lowest id). Either way the result is deterministic, and
-every promotion that did not apply gets a notice saying why.
+more than `EXHAUSTIVE_LIMIT` competing promotions are rare; for them (and when the search would take more
+than `SEARCH_BUDGET` rule applications) the engine also applies, one at a time, whichever remaining
+promotion saves the most (ties to the lowest id), and keeps the better result. Either way the result is
+deterministic, and every promotion that did not apply gets a notice saying why.
 
 Order promotions (step 3): `OrderDiscount` gives an amount or a percentage (rounded half up) off the
 subtotal after step 2 when it reaches `min_spend`. Only the one saving the most applies (ties to the
@@ -41,7 +42,8 @@ from orders.pricing.adjustments import Notice, Source, Touch, message, twd
 from orders.pricing.cart import CartLine, PricingError, Target, check_money
 from orders.pricing.rounding import allocate, as_percent, percent_of
 
-EXHAUSTIVE_LIMIT = 6
+EXHAUSTIVE_LIMIT = 8
+SEARCH_BUDGET = 5_000
 
 
 class PromotionKind(StrEnum):
@@ -62,6 +64,10 @@ KIND_LABELS = {
     PromotionKind.BUY_X_GET_Y: _("Buy X get Y"),
     PromotionKind.ORDER_DISCOUNT: _("Spend and save"),
 }
+
+
+def _percent(value: Decimal) -> str:
+    return f"{value.normalize():f}%"
 
 
 def _check_id(value: object) -> None:
@@ -164,7 +170,7 @@ class BuyXGetY:
     def describe(self) -> str:
         if self.percent_off == 100:
             return message(_("Buy {buy} get {get} free"), buy=self.buy, get=self.get)
-        return message(_("Buy {buy}, get {get} at {percent}% off"), buy=self.buy, get=self.get, percent=self.percent_off.normalize())
+        return message(_("Buy {buy}, get {get} at {percent} off"), buy=self.buy, get=self.get, percent=_percent(self.percent_off))
 
 
 @dataclass(frozen=True)
@@ -198,7 +204,7 @@ class OrderDiscount:
     def describe(self) -> str:
         if self.amount_off:
             return message(_("Spend {minimum}, get {amount} off"), minimum=twd(self.min_spend), amount=twd(self.amount_off))
-        return message(_("Spend {minimum}, get {percent}% off"), minimum=twd(self.min_spend), percent=self.percent_off.normalize())
+        return message(_("Spend {minimum}, get {percent} off"), minimum=twd(self.min_spend), percent=_percent(self.percent_off))
 
 
 ItemPromotion = Union[PickAny, Bundle, BuyXGetY]
@@ -225,7 +231,14 @@ class OrderApplication:
 
 
 # --- Each kind's rule, over the units still free -------------------------------------------------------
-# `lines`: catalog lines with a price, most expensive first (ties by key); `free`: units not yet taken.
+# `pool`: the promotion's eligible catalog lines, most expensive first (ties by key): group A and group B
+# for a bundle, the same lines twice otherwise; `free`: units not yet taken; `order`: every priced line.
+
+
+@dataclass(frozen=True)
+class _Pool:
+    a: tuple[CartLine, ...]
+    b: tuple[CartLine, ...]
 
 
 class _Taking:
@@ -239,25 +252,25 @@ class _Taking:
         self.amount[key] += amount
         self.rewards[key] += rewards
 
-    def touches(self, lines: Sequence[CartLine]) -> tuple[Touch, ...]:
+    def touches(self, order: Sequence[CartLine]) -> tuple[Touch, ...]:
         return tuple(
             Touch(line_key=line.key, units=self.units[line.key], amount=self.amount[line.key], reward_units=self.rewards[line.key])
-            for line in lines
+            for line in order
             if self.units.get(line.key)
         )
 
 
-def _pick_any(promo: PickAny, lines: Sequence[CartLine], free: dict[str, int]) -> ItemApplication | None:
-    pool = [line for line in lines if free[line.key] and promo.target.matches(line)]
-    avail = [free[line.key] for line in pool]
+def _pick_any(promo: PickAny, pool: _Pool, free: dict[str, int], order: Sequence[CartLine]) -> ItemApplication | None:
+    lines = [line for line in pool.a if free[line.key]]
+    avail = [free[line.key] for line in lines]
     taking, groups, i = _Taking(), 0, 0
     size, price = promo.size, promo.price
     while True:
-        while i < len(pool) and avail[i] == 0:
+        while i < len(lines) and avail[i] == 0:
             i += 1
-        if i == len(pool):
+        if i == len(lines):
             break
-        line = pool[i]
+        line = lines[i]
         if avail[i] >= size:  # whole groups inside one line: all alike, taken at once
             per_group = size * line.unit_price - price
             if per_group <= 0:
@@ -268,7 +281,7 @@ def _pick_any(promo: PickAny, lines: Sequence[CartLine], free: dict[str, int]) -
             groups += count
             continue
         picked, need, j = [], size, i  # a group across lines, dearest units first
-        while need and j < len(pool):
+        while need and j < len(lines):
             take = min(avail[j], need)
             if take:
                 picked.append((j, take))
@@ -276,28 +289,40 @@ def _pick_any(promo: PickAny, lines: Sequence[CartLine], free: dict[str, int]) -
             j += 1
         if need:
             break
-        weights = [pool[j].unit_price * take for j, take in picked]
+        weights = [lines[j].unit_price * take for j, take in picked]
         saving = sum(weights) - price
         if saving <= 0:
             break
         for (j, take), share in zip(picked, allocate(saving, weights)):
             avail[j] -= take
-            taking.add(pool[j].key, take, share)
+            taking.add(lines[j].key, take, share)
         groups += 1
-    return ItemApplication(promo, groups, taking.touches(lines)) if groups else None
+    return ItemApplication(promo, groups, taking.touches(order)) if groups else None
 
 
-def _bundle(promo: Bundle, lines: Sequence[CartLine], free: dict[str, int]) -> ItemApplication | None:
+def _two_available(group: tuple[CartLine, ...], avail: dict[str, int], start: int) -> tuple[int, list[CartLine]]:
+    """The first index with units left (it only moves forward) and the two dearest lines with units."""
+    while start < len(group) and not avail[group[start].key]:
+        start += 1
+    found, j = [], start
+    while j < len(group) and len(found) < 2:
+        if avail[group[j].key]:
+            found.append(group[j])
+        j += 1
+    return start, found
+
+
+def _bundle(promo: Bundle, pool: _Pool, free: dict[str, int], order: Sequence[CartLine]) -> ItemApplication | None:
     avail = dict(free)
-    group_a = [line for line in lines if promo.a.matches(line)]
-    group_b = [line for line in lines if promo.b.matches(line)]
-    taking, pairs = _Taking(), 0
+    taking, pairs, start_a, start_b = _Taking(), 0, 0, 0
     while True:
         best = None
         # The two dearest candidates on each side are enough to choose the dearest feasible pair, even
         # when one line belongs to both groups.
-        for a in [line for line in group_a if avail[line.key]][:2]:
-            for b in [line for line in group_b if avail[line.key]][:2]:
+        start_a, tops_a = _two_available(pool.a, avail, start_a)
+        start_b, tops_b = _two_available(pool.b, avail, start_b)
+        for a in tops_a:
+            for b in tops_b:
                 if a.key == b.key and avail[a.key] < 2:
                     continue
                 value = a.unit_price + b.unit_price
@@ -310,31 +335,32 @@ def _bundle(promo: Bundle, lines: Sequence[CartLine], free: dict[str, int]) -> I
         if saving <= 0:
             break
         # The same pair stays the best until one side runs out: take all those pairs at once.
-        count = avail[a.key] // 2 if a.key == b.key else min(avail[a.key], avail[b.key])
         if a.key == b.key:
+            count = avail[a.key] // 2
             avail[a.key] -= 2 * count
             taking.add(a.key, 2 * count, count * saving)
         else:
+            count = min(avail[a.key], avail[b.key])
             avail[a.key] -= count
             avail[b.key] -= count
             share_a, share_b = allocate(count * saving, [count * a.unit_price, count * b.unit_price])
             taking.add(a.key, count, share_a)
             taking.add(b.key, count, share_b)
         pairs += count
-    return ItemApplication(promo, pairs, taking.touches(lines)) if pairs else None
+    return ItemApplication(promo, pairs, taking.touches(order)) if pairs else None
 
 
-def _buy_x_get_y(promo: BuyXGetY, lines: Sequence[CartLine], free: dict[str, int]) -> ItemApplication | None:
-    pool = [line for line in lines if free[line.key] and promo.target.matches(line)]
+def _buy_x_get_y(promo: BuyXGetY, pool: _Pool, free: dict[str, int], order: Sequence[CartLine]) -> ItemApplication | None:
+    lines = [line for line in pool.a if free[line.key]]
     block = promo.buy + promo.get
-    blocks = sum(free[line.key] for line in pool) // block
+    blocks = sum(free[line.key] for line in lines) // block
     if not promo.repeat:
         blocks = min(blocks, 1)
     if not blocks:
         return None
     to_take, to_reward = blocks * block, blocks * promo.get
     taking = _Taking()
-    for line in reversed(pool):  # the cheapest units first
+    for line in reversed(lines):  # the cheapest units first
         take = min(free[line.key], to_take)
         if not take:
             break
@@ -342,15 +368,80 @@ def _buy_x_get_y(promo: BuyXGetY, lines: Sequence[CartLine], free: dict[str, int
         taking.add(line.key, take, percent_of(line.unit_price * rewarded, promo.percent_off) if rewarded else 0, rewarded)
         to_take -= take
         to_reward -= rewarded
-    application = ItemApplication(promo, blocks, taking.touches(lines))
+    application = ItemApplication(promo, blocks, taking.touches(order))
     return application if application.saving > 0 else None
 
 
 _RULES = {PickAny: _pick_any, Bundle: _bundle, BuyXGetY: _buy_x_get_y}
 
 
-def _apply_one(promo: ItemPromotion, lines: Sequence[CartLine], free: dict[str, int]) -> ItemApplication | None:
-    return _RULES[type(promo)](promo, lines, free)
+def _pool(promo: ItemPromotion, order: Sequence[CartLine]) -> _Pool:
+    if isinstance(promo, Bundle):
+        return _Pool(tuple(l for l in order if promo.a.matches(l)), tuple(l for l in order if promo.b.matches(l)))
+    eligible = tuple(l for l in order if promo.target.matches(l))
+    return _Pool(eligible, eligible)
+
+
+class _Engine:
+    """The priced lines, each promotion's eligible lines (worked out once), and the search over orders."""
+
+    def __init__(self, promotions: Sequence[ItemPromotion], order: Sequence[CartLine]):
+        self.order = order
+        self.pools = {promo.id: _pool(promo, order) for promo in promotions}
+
+    def apply(self, promo: ItemPromotion, free: dict[str, int]) -> ItemApplication | None:
+        return _RULES[type(promo)](promo, self.pools[promo.id], free, self.order)
+
+    def best(self, group: list[ItemPromotion], free: dict[str, int]) -> list[ItemApplication]:
+        if len(group) <= EXHAUSTIVE_LIMIT:
+            self.budget = SEARCH_BUDGET
+            found = self._search(group, free)
+            if self.budget > 0:
+                return found
+            greedy = self._greedy(group, free)  # the search ran out of budget: the better of the two
+            return greedy if sum(a.saving for a in greedy) > sum(a.saving for a in found) else found
+        return self._greedy(group, free)
+
+    def _search(self, group: list[ItemPromotion], free: dict[str, int]) -> list[ItemApplication]:
+        """Every order of application, depth first in id order, keeping the first with the largest saving
+        (so ties go to the order that lets the earliest-created promotion go first). A promotion that can
+        take nothing now can take nothing later (units only run out), so it is dropped from that branch.
+        At most about `SEARCH_BUDGET` rule applications: a deterministic bound on a quote's time."""
+        best: list = [-1, []]
+
+        def visit(remaining: list[ItemPromotion], free: dict[str, int], taken: list[ItemApplication], saving: int) -> None:
+            if self.budget <= 0:
+                return
+            self.budget -= len(remaining)
+            options = [(promo, self.apply(promo, free)) for promo in remaining]
+            options = [(promo, application) for promo, application in options if application]
+            if not options:
+                if saving > best[0]:
+                    best[0], best[1] = saving, list(taken)
+                return
+            for promo, application in options:
+                left = dict(free)
+                for touch in application.touches:
+                    left[touch.line_key] -= touch.units
+                rest = [other for other, _ in options if other is not promo]
+                visit(rest, left, [*taken, application], saving + application.saving)
+
+        visit(list(group), dict(free), [], 0)
+        return best[1]
+
+    def _greedy(self, group: list[ItemPromotion], free: dict[str, int]) -> list[ItemApplication]:
+        left, remaining, chosen = dict(free), list(group), []
+        while remaining:
+            candidates = [(promo, self.apply(promo, left)) for promo in remaining]
+            candidates = [(promo, app) for promo, app in candidates if app]
+            if not candidates:
+                break
+            promo, application = max(candidates, key=lambda c: (c[1].saving, -c[0].id))
+            for touch in application.touches:
+                left[touch.line_key] -= touch.units
+            chosen.append(application)
+            remaining.remove(promo)
+        return chosen
 
 
 # --- Sharing units between competing item promotions ---------------------------------------------------
@@ -371,40 +462,6 @@ class ItemPromotionsResult:
             for touch in app.touches:
                 totals[touch.line_key] += touch.amount
         return totals
-
-
-def _run(order: Sequence[ItemPromotion], lines: Sequence[CartLine], free: dict[str, int]) -> tuple[int, list[ItemApplication]]:
-    left = dict(free)
-    applications = []
-    for promo in order:
-        application = _apply_one(promo, lines, left)
-        if application:
-            for touch in application.touches:
-                left[touch.line_key] -= touch.units
-            applications.append(application)
-    return sum(app.saving for app in applications), applications
-
-
-def _best_allocation(group: list[ItemPromotion], lines: Sequence[CartLine], free: dict[str, int]) -> list[ItemApplication]:
-    if len(group) <= EXHAUSTIVE_LIMIT:
-        best_saving, best = -1, []
-        for order in itertools.permutations(group):  # lexicographic by id: the first best keeps the tie rule
-            saving, applications = _run(order, lines, free)
-            if saving > best_saving:
-                best_saving, best = saving, applications
-        return best
-    left, remaining, chosen = dict(free), list(group), []
-    while remaining:
-        candidates = [(promo, _apply_one(promo, lines, left)) for promo in remaining]
-        candidates = [(promo, app) for promo, app in candidates if app]
-        if not candidates:
-            break
-        promo, application = max(candidates, key=lambda c: (c[1].saving, -c[0].id))
-        for touch in application.touches:
-            left[touch.line_key] -= touch.units
-        chosen.append(application)
-        remaining.remove(promo)
-    return chosen
 
 
 def _groups(promotions: list[ItemPromotion], lines: Sequence[CartLine]) -> list[list[ItemPromotion]]:
@@ -429,8 +486,9 @@ def _groups(promotions: list[ItemPromotion], lines: Sequence[CartLine]) -> list[
     return [grouped[key] for key in sorted(grouped)]
 
 
-def _why_not(promo: ItemPromotion, lines: Sequence[CartLine], free: dict[str, int]) -> Notice:
+def _why_not(promo: ItemPromotion, engine: _Engine, free: dict[str, int]) -> Notice:
     """The reason an item promotion took nothing, judged on the whole cart."""
+    lines = engine.order
     eligible = [line for line in lines if promo.touches(line)]
     units = sum(free[line.key] for line in eligible)
 
@@ -439,7 +497,7 @@ def _why_not(promo: ItemPromotion, lines: Sequence[CartLine], free: dict[str, in
 
     if not eligible:
         return notice("promotion.no_eligible_items", message(_("{name}: no item in the cart qualifies."), name=promo.name))
-    if _apply_one(promo, lines, free) is not None:
+    if engine.apply(promo, free) is not None:
         return notice(
             "promotion.outbid",
             message(_("{name}: its items went to promotions that save the customer more."), name=promo.name),
@@ -475,11 +533,12 @@ def apply_item_promotions(lines: Sequence[CartLine], promotions: Sequence[ItemPr
         raise PricingError("promotion.duplicate_id", _("Two promotions have the same id."))
     priced = sorted((line for line in lines if line.is_catalog and line.unit_price > 0), key=lambda l: (-l.unit_price, l.key))
     free = {line.key: line.quantity for line in priced}
+    engine = _Engine(ordered, priced)
     applications: list[ItemApplication] = []
     for group in _groups(ordered, priced):
-        applications.extend(_best_allocation(group, priced, free))
+        applications.extend(engine.best(group, free))
     applied = {app.promotion.id for app in applications}
-    notices = tuple(_why_not(promo, priced, free) for promo in ordered if promo.id not in applied)
+    notices = tuple(_why_not(promo, engine, free) for promo in ordered if promo.id not in applied)
     return ItemPromotionsResult(tuple(applications), notices)
 
 

@@ -185,7 +185,9 @@ def _coupon_touches(coupon: Coupon, lines, after_items: dict[str, int], discount
     """A coupon aimed at some items names them, its discount spread over them; a store-wide one, none."""
     if coupon.target.is_everything:
         return ()
-    eligible = [line for line in lines if coupon.target.matches(line) and after_items[line.key] > 0]
+    eligible = sorted(
+        (line for line in lines if coupon.target.matches(line) and after_items[line.key] > 0), key=lambda line: line.key
+    )
     if not eligible:
         return ()
     weights = [after_items[line.key] for line in eligible]
@@ -264,7 +266,8 @@ def quote(cart: Cart, context: Context) -> Quote:
         coupon = context.coupon
         if coupon is None:
             reasons = (unknown_code(context.coupon_code),)
-            coupon_result = CouponResult(normalize_code(context.coupon_code), None, normalize_code(context.coupon_code), False, 0, reasons)
+            code = normalize_code(context.coupon_code)
+            coupon_result = CouponResult(code, None, code, False, 0, reasons)
         else:
             reasons = check_coupon(coupon, lines=lines, base=after_order_promotions, now=context.now)
             discount = 0
@@ -337,9 +340,11 @@ def quote(cart: Cart, context: Context) -> Quote:
         )
 
     # Order-level discounts (steps 3-6) spread over the lines, for per-product tax and the order's rows.
+    # Lines in key order, so that ties in the spread don't depend on the order the lines came in.
+    by_key = sorted(lines, key=lambda line: line.key)
     order_level = after_item_promotions - after_credit
-    shares = allocate(order_level, [after_items[line.key] for line in lines]) if order_level else [0] * len(lines)
-    share_of = {line.key: share for line, share in zip(lines, shares)}
+    shares = allocate(order_level, [after_items[line.key] for line in by_key]) if order_level else [0] * len(by_key)
+    share_of = {line.key: share for line, share in zip(by_key, shares)}
 
     # 8. Tax, 9. total.
     tax = compute_tax(

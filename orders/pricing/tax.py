@@ -39,7 +39,7 @@ class TaxPolicy:
         object.__setattr__(self, "mode", TaxMode(self.mode))
         rate = as_percent(self.rate)
         if not 0 <= rate <= 100:
-            raise PricingError("tax.rate", _("A tax rate is between 0 and 100 %."))
+            raise PricingError("tax.rate", _("A tax rate is between 0 and 100 percent."))
         object.__setattr__(self, "rate", rate)
 
 

@@ -1,0 +1,591 @@
+"""The quick order's JSON API, mounted at /api/v1/: pricing, catalog, delivery, payment, stores, invoice.
+
+One view per operation, `<Entity><Action>Api`, with nested serializers (the inbox's API is the model).
+Shop staff only (`IsInboxStaff`); nothing here writes: the catalog is managed in the Django admin, and
+`POST /quotes/` prices a cart without side effects.
+
+Errors become answers, never 500s:
+- bad input -> DRF's 400 {"field": ["..."]};
+- an item, gift or delivery method that can't be used -> 400 {"detail", "errors": {"variant:12": "..."}};
+- a cart the engine refuses (`PricingError`, e.g. a 6th custom discount) -> 400 {"detail", "code"};
+- invalid invoice details -> 400 {"field": ["..."]}.
+"""
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inbox.permissions import IsInboxStaff
+from orders import pricing, selectors
+from orders.errors import OrdersError
+from orders.invoice import CarrierType, InvoiceError, InvoiceType, validate_invoice
+from orders.logistics import DELIVERY_RULES, PAY_AT_PICKUP, DeliveryType, PaymentType, StoreChain, store_directory
+from orders.models import CommerceSettings, DeliveryMethod
+
+MAX_CREDIT = 1_000_000_000
+MAX_ID = 2**63 - 1  # the database's integer range: larger ids are bad input, not a crash
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False, help_text="The engine's refusal code, when it refused.")
+    errors = serializers.DictField(child=serializers.CharField(), required=False, help_text="Per line or field.")
+
+    class Meta:
+        ref_name = "OrdersError"
+
+
+# The base of the quick order's views: shop staff only, the services' errors answered as the module says.
+class OrdersApi(APIView):
+    permission_classes = [IsInboxStaff]
+
+    def handle_exception(self, exc):
+        if isinstance(exc, OrdersError):
+            body = {"detail": str(exc.message)}
+            if exc.errors:
+                body["errors"] = {key: str(value) for key, value in exc.errors.items()}
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        if isinstance(exc, pricing.PricingError):
+            return Response({"detail": str(exc.message), "code": exc.code}, status=status.HTTP_400_BAD_REQUEST)
+        if isinstance(exc, InvoiceError):
+            return Response({k: [str(m) for m in v] for k, v in exc.errors.items()}, status=status.HTTP_400_BAD_REQUEST)
+        return super().handle_exception(exc)
+
+
+# --- Quotes ---------------------------------------------------------------------------------------------
+
+
+class NoticeSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, for programs: e.g. coupon.below_minimum, credit.over_maximum.")
+    message = serializers.CharField(help_text="For people, in the request's language.")
+    source = serializers.CharField()
+    source_id = serializers.IntegerField(allow_null=True)
+    line_key = serializers.CharField(allow_blank=True)
+
+    class Meta:
+        ref_name = "QuoteNotice"
+
+
+class TouchSerializer(serializers.Serializer):
+    line_key = serializers.CharField()
+    units = serializers.IntegerField()
+    amount = serializers.IntegerField(help_text="Dollars taken off that line.")
+    reward_units = serializers.IntegerField(help_text="Buy X get Y: the units given free or at the reduced price.")
+
+    class Meta:
+        ref_name = "QuoteTouch"
+
+
+class AdjustmentSerializer(serializers.Serializer):
+    step = serializers.CharField(help_text="item_promotion, order_promotion, coupon, custom_discount, credit, shipping or tax.")
+    source = serializers.CharField()
+    source_id = serializers.IntegerField(allow_null=True, help_text="Promotion or coupon id, custom discount position.")
+    label = serializers.CharField()
+    amount = serializers.IntegerField(help_text="Negative for discounts and credit.")
+    kind = serializers.CharField(allow_blank=True)
+    kind_label = serializers.CharField(allow_blank=True)
+    code = serializers.CharField(allow_blank=True)
+    touches = TouchSerializer(many=True)
+
+    class Meta:
+        ref_name = "QuoteAdjustment"
+
+
+class LinePromotionSerializer(serializers.Serializer):
+    promotion_id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField(help_text="What the line shows: 任選, A+B 優惠, 買X享Y.")
+    units = serializers.IntegerField()
+    reward_units = serializers.IntegerField()
+    discount = serializers.IntegerField()
+
+    class Meta:
+        ref_name = "QuoteLinePromotion"
+
+
+class QuoteLineSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="v<variant id>, g<gift id> or c<n> for the n-th custom product.")
+    name = serializers.CharField()
+    sku = serializers.CharField(allow_blank=True)
+    product_id = serializers.IntegerField(allow_null=True)
+    variant_id = serializers.IntegerField(allow_null=True)
+    gift_id = serializers.IntegerField(allow_null=True)
+    unit_price = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+    amount = serializers.IntegerField()
+    discount = serializers.IntegerField(help_text="Item promotions.")
+    amount_after_promotions = serializers.IntegerField()
+    order_discount_share = serializers.IntegerField()
+    net = serializers.IntegerField()
+    is_gift = serializers.BooleanField()
+    is_custom = serializers.BooleanField()
+    taxable = serializers.BooleanField()
+    tax = serializers.IntegerField()
+    promotions = LinePromotionSerializer(many=True)
+
+    class Meta:
+        ref_name = "QuoteLine"
+
+
+class CouponResultSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    coupon_id = serializers.IntegerField(allow_null=True)
+    label = serializers.CharField()
+    applied = serializers.BooleanField()
+    discount = serializers.IntegerField()
+    reasons = NoticeSerializer(many=True, help_text="Every condition it failed.")
+
+    class Meta:
+        ref_name = "QuoteCoupon"
+
+
+class CustomDiscountResultSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    label = serializers.CharField()
+    requested = serializers.IntegerField()
+    applied = serializers.IntegerField()
+
+    class Meta:
+        ref_name = "QuoteCustomDiscount"
+
+
+class CreditResultSerializer(serializers.Serializer):
+    offered = serializers.BooleanField(help_text="Show the credit field: the switch is on and the customer has credit.")
+    eligible = serializers.BooleanField(help_text="The order reaches the minimum.")
+    editable = serializers.BooleanField(help_text="Staff may change the amount.")
+    balance = serializers.IntegerField()
+    minimum_order = serializers.IntegerField()
+    max_per_order = serializers.IntegerField(allow_null=True)
+    max_allowed = serializers.IntegerField()
+    requested = serializers.IntegerField(allow_null=True)
+    applied = serializers.IntegerField()
+
+    class Meta:
+        ref_name = "QuoteCredit"
+
+
+class ShippingResultSerializer(serializers.Serializer):
+    method_id = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+    code = serializers.CharField(allow_blank=True)
+    fee = serializers.IntegerField()
+    free_threshold = serializers.IntegerField(allow_null=True)
+    amount = serializers.IntegerField()
+    free = serializers.BooleanField()
+    short_of_free = serializers.IntegerField(allow_null=True, help_text="How much more for free shipping.")
+
+    class Meta:
+        ref_name = "QuoteShipping"
+
+
+class LineTaxSerializer(serializers.Serializer):
+    line_key = serializers.CharField()
+    base = serializers.IntegerField()
+    amount = serializers.IntegerField()
+
+    class Meta:
+        ref_name = "QuoteLineTax"
+
+
+class TaxResultSerializer(serializers.Serializer):
+    mode = serializers.CharField(help_text="none, included, all or per_product.")
+    rate = serializers.DecimalField(max_digits=5, decimal_places=2, help_text="Percent.")
+    base = serializers.IntegerField()
+    amount = serializers.IntegerField()
+    added = serializers.BooleanField(help_text="Added to the total (false: included in it, shown only).")
+    formula = serializers.CharField(allow_blank=True)
+    lines = LineTaxSerializer(many=True)
+
+    class Meta:
+        ref_name = "QuoteTax"
+
+
+class QuoteSerializer(serializers.Serializer):
+    lines = QuoteLineSerializer(many=True)
+    subtotal = serializers.IntegerField()
+    item_discount = serializers.IntegerField()
+    after_item_promotions = serializers.IntegerField()
+    order_discount = serializers.IntegerField()
+    after_order_promotions = serializers.IntegerField()
+    coupon = CouponResultSerializer(allow_null=True)
+    after_coupon = serializers.IntegerField()
+    custom_discounts = CustomDiscountResultSerializer(many=True)
+    custom_discounts_left = serializers.SerializerMethodField(help_text="0: the add-discount button is greyed out.")
+    merchandise = serializers.IntegerField(help_text="After custom discounts: what credit and free shipping are judged on.")
+    credit = CreditResultSerializer()
+    after_credit = serializers.IntegerField()
+    shipping = ShippingResultSerializer(allow_null=True)
+    tax = TaxResultSerializer()
+    total = serializers.IntegerField()
+    adjustments = AdjustmentSerializer(many=True)
+    notices = NoticeSerializer(many=True)
+
+    class Meta:
+        ref_name = "Quote"
+
+    def get_custom_discounts_left(self, quote: pricing.Quote) -> int:
+        return pricing.MAX_CUSTOM_DISCOUNTS - len(quote.custom_discounts)
+
+
+class QuoteCustomProductSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    unit_price = serializers.IntegerField(min_value=0, max_value=pricing.MAX_UNIT_PRICE)
+    taxable = serializers.BooleanField(default=False, help_text="Per-product tax mode: carries the extra tax.")
+
+    class Meta:
+        ref_name = "QuoteCustomProductInput"
+
+
+class QuoteLineInputSerializer(serializers.Serializer):
+    variant_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    gift_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    custom = QuoteCustomProductSerializer(required=False, help_text="A custom product typed in the order.")
+    quantity = serializers.IntegerField(min_value=1, max_value=pricing.MAX_QUANTITY)
+
+    class Meta:
+        ref_name = "QuoteLineInput"
+
+    def validate(self, data):
+        given = [key for key in ("variant_id", "gift_id", "custom") if data.get(key) is not None]
+        if len(given) != 1:
+            raise serializers.ValidationError(_("Give exactly one of variant_id, gift_id or custom."))
+        return data
+
+
+class QuoteCustomDiscountInputSerializer(serializers.Serializer):
+    label = serializers.CharField(
+        max_length=pricing.MAX_DISCOUNT_LABEL, allow_blank=True, default="", help_text="Empty: the default name."
+    )
+    amount = serializers.IntegerField(min_value=0, max_value=pricing.MAX_UNIT_PRICE * pricing.MAX_QUANTITY)
+
+    class Meta:
+        ref_name = "QuoteCustomDiscountInput"
+
+
+@extend_schema(tags=["quick order"])
+class QuoteCreateApi(OrdersApi):
+    class InputSerializer(serializers.Serializer):
+        lines = QuoteLineInputSerializer(many=True, max_length=pricing.MAX_LINES)
+        coupon_code = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+        custom_discounts = QuoteCustomDiscountInputSerializer(
+            many=True, required=False, default=list, help_text="At most 5."
+        )
+        delivery_method_id = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID, default=None)
+        credit_balance = serializers.IntegerField(
+            min_value=0, max_value=MAX_CREDIT, default=0, help_text="The customer's usable store credit (until the ledger is linked)."
+        )
+        credit_amount = serializers.IntegerField(
+            min_value=0,
+            max_value=MAX_CREDIT,
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Credit staff entered; null for as much as allowed.",
+        )
+
+        class Meta:
+            ref_name = "QuoteInput"
+
+        def validate_custom_discounts(self, discounts):
+            if len(discounts) > pricing.MAX_CUSTOM_DISCOUNTS:
+                raise serializers.ValidationError(str(pricing.too_many_custom_discounts().message))
+            return discounts
+
+    @extend_schema(
+        summary="Price a cart (no side effects)",
+        description="Each line is one of {variant_id, quantity}, {gift_id, quantity} or "
+        "{custom: {name, unit_price, taxable}, quantity}. The quote lists every line, each promotion on the "
+        "lines it touched, each adjustment with its source, credit, shipping, tax, the total, and why any "
+        "coupon, promotion or credit rule did not apply.",
+        request=InputSerializer,
+        responses={200: QuoteSerializer, 400: ErrorSerializer},
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        lines = []
+        for line in data["lines"]:
+            if line.get("variant_id") is not None:
+                lines.append(selectors.VariantLine(variant_id=line["variant_id"], quantity=line["quantity"]))
+            elif line.get("gift_id") is not None:
+                lines.append(selectors.GiftLine(gift_id=line["gift_id"], quantity=line["quantity"]))
+            else:
+                custom = line["custom"]
+                lines.append(
+                    selectors.CustomLine(
+                        name=custom["name"], unit_price=custom["unit_price"], quantity=line["quantity"], taxable=custom["taxable"]
+                    )
+                )
+        cart, context = selectors.pricing_inputs(
+            lines=lines,
+            now=timezone.now(),
+            coupon_code=data["coupon_code"],
+            custom_discounts=[pricing.CustomDiscount(label=d["label"], amount=d["amount"]) for d in data["custom_discounts"]],
+            delivery_method_id=data["delivery_method_id"],
+            credit_balance=data["credit_balance"],
+            credit_requested=data["credit_amount"],
+        )
+        return Response(QuoteSerializer(pricing.quote(cart, context)).data)
+
+
+# --- Catalog --------------------------------------------------------------------------------------------
+
+
+class VariantSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sku = serializers.CharField()
+    options = serializers.DictField(child=serializers.CharField())
+    label = serializers.CharField()
+    price = serializers.IntegerField()
+    stock = serializers.IntegerField()
+    weight_grams = serializers.IntegerField()
+
+    class Meta:
+        ref_name = "CatalogVariant"
+
+
+class ProductSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    image = serializers.SerializerMethodField()
+    visibility = serializers.CharField()
+    is_custom = serializers.BooleanField()
+    tags = serializers.SerializerMethodField()
+    option_names = serializers.SerializerMethodField(help_text="The variant dropdowns, in order.")
+    variants = VariantSerializer(many=True, source="variants.all")
+
+    class Meta:
+        ref_name = "CatalogProduct"
+
+    def get_image(self, product) -> str:
+        return product.image.url if product.image else ""
+
+    def get_tags(self, product) -> list[str]:
+        return [tag.name for tag in product.tags.all()]
+
+    def get_option_names(self, product) -> list[str]:
+        names: list[str] = []
+        for variant in product.variants.all():
+            for name in variant.options or {}:
+                if name not in names:
+                    names.append(name)
+        return names
+
+
+class SearchFilterSerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, default="", allow_blank=True, max_length=100)
+    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=100)
+
+    class Meta:
+        ref_name = "CatalogSearchFilter"
+
+
+@extend_schema(tags=["quick order"])
+class ProductListApi(OrdersApi):
+    @extend_schema(
+        summary="Products to add to an order, searched by name, SKU or tag",
+        parameters=[SearchFilterSerializer],
+        responses={200: ProductSerializer(many=True), 400: ErrorSerializer},
+    )
+    def get(self, request):
+        params = SearchFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        products = selectors.product_list(q=params.validated_data["q"], limit=params.validated_data["limit"])
+        return Response(ProductSerializer(products, many=True).data)
+
+
+class GiftSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    sku = serializers.CharField()
+    stock = serializers.IntegerField()
+    image = serializers.SerializerMethodField()
+
+    class Meta:
+        ref_name = "CatalogGift"
+
+    def get_image(self, gift) -> str:
+        return gift.image.url if gift.image else ""
+
+
+@extend_schema(tags=["quick order"])
+class GiftListApi(OrdersApi):
+    @extend_schema(summary="Gifts (added at NT$0)", parameters=[SearchFilterSerializer], responses={200: GiftSerializer(many=True)})
+    def get(self, request):
+        params = SearchFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        gifts = selectors.gift_list(q=params.validated_data["q"])[: params.validated_data["limit"]]
+        return Response(GiftSerializer(gifts, many=True).data)
+
+
+# --- Delivery and payment ------------------------------------------------------------------------------
+
+
+class DeliveryMethodSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = serializers.ChoiceField(choices=DeliveryType.choices)
+    name = serializers.CharField(help_text="As the shop named it.")
+    fee = serializers.IntegerField()
+    free_threshold = serializers.IntegerField(allow_null=True)
+    store_chain = serializers.SerializerMethodField(help_text="Store pickup: the chain to search stores of; null otherwise.")
+    home_delivery = serializers.SerializerMethodField()
+    cross_border = serializers.SerializerMethodField(help_text="Recipient details required; in English outside HK, MO, SG, MY.")
+
+    class Meta:
+        ref_name = "DeliveryMethod"
+
+    def get_store_chain(self, method) -> str | None:
+        chain = DELIVERY_RULES[DeliveryType(method.type)].store_chain
+        return chain.value if chain else None
+
+    def get_home_delivery(self, method) -> bool:
+        return DELIVERY_RULES[DeliveryType(method.type)].home
+
+    def get_cross_border(self, method) -> bool:
+        return DELIVERY_RULES[DeliveryType(method.type)].cross_border
+
+
+@extend_schema(tags=["quick order"])
+class DeliveryMethodListApi(OrdersApi):
+    @extend_schema(summary="Delivery methods the shop offers (never hidden ones)", responses=DeliveryMethodSerializer(many=True))
+    def get(self, request):
+        return Response(DeliveryMethodSerializer(selectors.delivery_method_list(), many=True).data)
+
+
+class PaymentMethodSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = serializers.ChoiceField(choices=PaymentType.choices)
+    name = serializers.CharField(help_text="As the shop named it.")
+    instructions = serializers.CharField(allow_blank=True)
+    pay_at_pickup = serializers.SerializerMethodField()
+
+    class Meta:
+        ref_name = "PaymentMethod"
+
+    def get_pay_at_pickup(self, method) -> bool:
+        return method.type in PAY_AT_PICKUP
+
+
+@extend_schema(tags=["quick order"])
+class PaymentMethodListApi(OrdersApi):
+    class FilterSerializer(serializers.Serializer):
+        delivery = serializers.IntegerField(
+            required=False, min_value=1, max_value=MAX_ID, help_text="A delivery method id: only the payments it accepts."
+        )
+
+        class Meta:
+            ref_name = "PaymentMethodFilter"
+
+    @extend_schema(
+        summary="Payment methods (never hidden ones), optionally those a delivery method accepts",
+        parameters=[FilterSerializer],
+        responses={200: PaymentMethodSerializer(many=True), 400: ErrorSerializer},
+    )
+    def get(self, request):
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        delivery = None
+        if "delivery" in params.validated_data:
+            delivery = DeliveryMethod.objects.filter(pk=params.validated_data["delivery"], is_hidden=False).first()
+            if delivery is None:
+                return Response({"delivery": [str(_("This delivery method is not available."))]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(PaymentMethodSerializer(selectors.payment_method_list(delivery=delivery), many=True).data)
+
+
+# --- Stores ---------------------------------------------------------------------------------------------
+
+
+class StoreSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    chain = serializers.CharField()
+    name = serializers.CharField()
+    address = serializers.CharField()
+    district = serializers.CharField(allow_blank=True)
+    country = serializers.CharField()
+
+    class Meta:
+        ref_name = "Store"
+
+
+@extend_schema(tags=["quick order"])
+class StoreListApi(OrdersApi):
+    class FilterSerializer(serializers.Serializer):
+        chain = serializers.ChoiceField(choices=StoreChain.choices)
+        q = serializers.CharField(
+            required=False, default="", allow_blank=True, max_length=100, help_text="Name, address, district or id."
+        )
+        limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=50)
+
+        class Meta:
+            ref_name = "StoreFilter"
+
+    @extend_schema(
+        summary="Find a pickup store (尋找門市)",
+        parameters=[FilterSerializer],
+        responses={200: StoreSerializer(many=True), 400: ErrorSerializer},
+    )
+    def get(self, request):
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        stores = store_directory().search(chain=data["chain"], q=data["q"], limit=data["limit"])
+        return Response(StoreSerializer(stores, many=True).data)
+
+
+# --- Invoice --------------------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["quick order"])
+class InvoiceValidateApi(OrdersApi):
+    class InputSerializer(serializers.Serializer):
+        type = serializers.ChoiceField(choices=InvoiceType.choices)
+        carrier_type = serializers.ChoiceField(choices=CarrierType.choices, required=False, allow_blank=True, default="")
+        carrier_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+        business_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
+        company_title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+        love_code = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
+
+        class Meta:
+            ref_name = "InvoiceInput"
+
+    class OutputSerializer(serializers.Serializer):
+        type = serializers.CharField()
+        carrier_type = serializers.CharField(allow_blank=True)
+        carrier_number = serializers.CharField(allow_blank=True)
+        business_number = serializers.CharField(allow_blank=True)
+        company_title = serializers.CharField(allow_blank=True)
+        love_code = serializers.CharField(allow_blank=True)
+        summary = serializers.CharField(help_text="What the invoice block shows.")
+
+        class Meta:
+            ref_name = "Invoice"
+
+    @extend_schema(
+        summary="Check e-invoice details (type, carrier, business number, love code)",
+        request=InputSerializer,
+        responses={200: OutputSerializer, 400: OpenApiResponse(description='{"field": ["what is wrong"]}')},
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        invoice = validate_invoice(**serializer.validated_data, currency=CommerceSettings.load().currency)
+        return Response(
+            self.OutputSerializer(
+                {
+                    "type": invoice.type.value,
+                    "carrier_type": invoice.carrier_type.value,
+                    "carrier_number": invoice.carrier_number,
+                    "business_number": invoice.business_number,
+                    "company_title": invoice.company_title,
+                    "love_code": invoice.love_code,
+                    "summary": invoice.summary(),
+                }
+            ).data
+        )

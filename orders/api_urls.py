@@ -1,0 +1,16 @@
+"""The quick order's JSON API, included at /api/v1/ (see orders.api)."""
+from django.urls import path
+
+from orders import api
+
+app_name = "orders-api"
+
+urlpatterns = [
+    path("quotes/", api.QuoteCreateApi.as_view(), name="quote-create"),
+    path("products/", api.ProductListApi.as_view(), name="product-list"),
+    path("gifts/", api.GiftListApi.as_view(), name="gift-list"),
+    path("delivery-methods/", api.DeliveryMethodListApi.as_view(), name="delivery-method-list"),
+    path("payment-methods/", api.PaymentMethodListApi.as_view(), name="payment-method-list"),
+    path("stores/", api.StoreListApi.as_view(), name="store-list"),
+    path("invoice/validate/", api.InvoiceValidateApi.as_view(), name="invoice-validate"),
+]
