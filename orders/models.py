@@ -1,15 +1,19 @@
-"""The shop's catalog and commerce settings: products and variants, gifts, tags, promotions, coupons,
-delivery and payment methods. Money is integer TWD; percentages are Decimal.
+"""The shop's catalog and commerce settings (products and variants, gifts, tags, promotions, coupons,
+delivery and payment methods) and its orders. Money is integer TWD; percentages are Decimal.
 
 Pricing never reads these models directly: `orders.selectors.pricing_inputs` turns them into the
 engine's dataclasses once per quote (`orders.pricing`).
 """
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
+from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -343,3 +347,193 @@ class CommerceSettings(models.Model):
     def load(cls) -> CommerceSettings:
         settings, _created = cls.objects.get_or_create(pk=1)
         return settings
+
+
+# --- Orders -----------------------------------------------------------------------------------------
+
+
+def private_storage():
+    """Transfer proofs live outside MEDIA_ROOT (never served publicly); staff read them through a view."""
+    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT)
+
+
+def proof_path(instance, filename: str) -> str:
+    """A random name: the customer's file name is never used or shown back."""
+    return f"proofs/{uuid.uuid4().hex}{Path(filename).suffix.lower()[:6]}"
+
+# An order is a snapshot: what was charged, named and labelled at the time, never recomputed from live
+# rules (the catalog and promotions may change afterwards). Status changes go through
+# `orders.statuses.transition`, and every change writes an OrderEvent.
+
+
+class OrderStatus(models.TextChoices):
+    AWAITING_CONFIRMATION = "awaiting_confirmation", _("awaiting customer confirmation")
+    CONFIRMED = "confirmed", _("confirmed")
+    PAID = "paid", _("paid")
+    SHIPPED = "shipped", _("shipped")
+    COMPLETED = "completed", _("completed")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class PaymentStatus(models.TextChoices):
+    UNPAID = "unpaid", _("unpaid")
+    ON_PICKUP = "on_pickup", _("pay on pickup / delivery")
+    PROOF_SUBMITTED = "proof_submitted", _("transfer proof awaiting verification")
+    PAID = "paid", _("paid")
+    REJECTED = "rejected", _("payment rejected")
+
+
+class Order(TimeStamped):
+    number = models.CharField(_("order number"), max_length=32, unique=True)
+    status = models.CharField(max_length=32, choices=OrderStatus.choices, default=OrderStatus.AWAITING_CONFIRMATION)
+    payment_status = models.CharField(max_length=32, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID)
+    conversation = models.ForeignKey("inbox.Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    customer = models.ForeignKey("customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Delivery and payment, as chosen and named at the time.
+    delivery_method = models.ForeignKey(DeliveryMethod, null=True, on_delete=models.SET_NULL, related_name="+")
+    delivery_name = models.CharField(max_length=100, blank=True, default="")
+    delivery_type = models.CharField(max_length=32, blank=True, default="")
+    pickup_store = models.JSONField(default=dict, blank=True)  # {chain, id, name, address}
+    recipient = models.JSONField(default=dict, blank=True)  # {name, phone, address, country, ...}
+    payment_method = models.ForeignKey(PaymentMethod, null=True, on_delete=models.SET_NULL, related_name="+")
+    payment_name = models.CharField(max_length=100, blank=True, default="")
+    payment_type = models.CharField(max_length=32, blank=True, default="")
+    invoice = models.JSONField(default=dict, blank=True)  # the validated e-invoice choice
+    tags = models.JSONField(default=list, blank=True)  # at most 10
+    note = models.CharField(_("order note"), max_length=200, blank=True, default="")  # visible to the customer
+    # Amounts (integer TWD) from the quote the order was placed with.
+    subtotal = models.IntegerField(default=0)
+    discount_total = models.IntegerField(default=0)
+    credit_used = models.IntegerField(default=0)
+    shipping_fee = models.IntegerField(default=0)
+    tax = models.IntegerField(default=0)
+    tax_included = models.BooleanField(default=True)
+    total = models.IntegerField(default=0)
+    quote = models.JSONField(default=dict, blank=True)  # the full explained quote, for display
+    # The customer's page: an unguessable key inside a signed, expiring token (orders.public).
+    access_key = models.CharField(max_length=64, unique=True)
+    link_message = models.ForeignKey("inbox.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    link_sent_at = models.DateTimeField(null=True, blank=True)
+    link_error = models.CharField(max_length=500, blank=True, default="")
+    link_opened_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-created_at"], name="order_customer_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
+            models.CheckConstraint(condition=Q(credit_used__gte=0), name="order_credit_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OrderLine(models.Model):
+    class Kind(models.TextChoices):
+        VARIANT = "variant", _("product")
+        GIFT = "gift", _("gift")
+        CUSTOM = "custom", _("custom product")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    variant = models.ForeignKey(Variant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    gift = models.ForeignKey(Gift, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(max_length=200)
+    sku = models.CharField(max_length=64, blank=True, default="")
+    options = models.CharField(max_length=200, blank=True, default="")  # "Blue / M"
+    image_url = models.CharField(max_length=500, blank=True, default="")
+    unit_price = models.IntegerField()
+    quantity = models.PositiveIntegerField()
+    line_total = models.IntegerField()  # after the promotions that touched this line
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+
+class OrderAdjustment(models.Model):
+    """One named change to the price: a promotion, coupon, custom discount, credit, shipping or tax.
+
+    `source_id` is a plain integer (the promotion or coupon may be deleted later); `label` is what the
+    customer saw."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="adjustments")
+    kind = models.CharField(max_length=32)
+    source_id = models.PositiveIntegerField(null=True, blank=True)
+    label = models.CharField(max_length=200)
+    amount = models.IntegerField()  # negative: a discount; positive: a charge
+    line = models.ForeignKey(OrderLine, null=True, blank=True, on_delete=models.CASCADE, related_name="adjustments")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+
+class OrderEvent(models.Model):
+    """The order's story: every status change and notable step, who did it and when (shown in the chat)."""
+
+    class Type(models.TextChoices):
+        PLACED = "placed", _("order placed")
+        LINK_SENT = "link_sent", _("confirmation link sent")
+        LINK_FAILED = "link_failed", _("confirmation link not sent")
+        OPENED = "opened", _("opened by the customer")
+        CONFIRMED = "confirmed", _("confirmed by the customer")
+        PROOF_UPLOADED = "proof_uploaded", _("transfer proof uploaded")
+        PAYMENT_APPROVED = "payment_approved", _("payment approved")
+        PAYMENT_REJECTED = "payment_rejected", _("payment rejected")
+        STATUS_CHANGED = "status_changed", _("status changed")
+        SHIPPED = "shipped", _("shipped")
+        CANCELLED = "cancelled", _("cancelled")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=32, choices=Type.choices)
+    parameters = models.JSONField(default=dict, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class PaymentProof(models.Model):
+    """A transfer proof image from the customer: stored privately, seen only by staff."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("awaiting verification")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    class Source(models.TextChoices):
+        PAGE = "page", _("order page")
+        CHAT = "chat", _("chat")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="proofs")
+    file = models.FileField(storage=private_storage, upload_to=proof_path)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.PAGE)
+    message = models.ForeignKey("inbox.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(max_length=300, blank=True, default="")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+
+class OrderDraft(models.Model):
+    """The quick-order cart being built in a conversation, saved as it changes (closing the browser loses
+    nothing); `editing_by`/`editing_at` say who has it open, so a second person sees "X is editing"."""
+
+    conversation = models.OneToOneField("inbox.Conversation", on_delete=models.CASCADE, related_name="order_draft")
+    data = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(default=0)  # optimistic concurrency: a stale save is refused
+    editing_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    editing_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
