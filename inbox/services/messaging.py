@@ -79,8 +79,10 @@ def send_message(
             **_delivery_fields(conversation, decision),
         )
         record_activity(conversation_id=conversation.pk, message=message, by_person=sender == Sender.PERSON)
-        _deliver_on_commit(message.pk)
+        # Publish before delivering: with in-process tasks the delivery's own events come right after,
+        # and live events must reach browsers in their numbered order.
         events.publish_on_commit(events.message_added(message))
+        _deliver_on_commit(message.pk)
     return message
 
 
@@ -102,9 +104,9 @@ def retry_message(*, message: Message, actor, confirm_paid: bool = False) -> Mes
         if message.retry_key:  # keep the key: a push LINE already accepted is answered 409, not sent again
             fields["retry_key"] = message.retry_key
         Message.objects.filter(pk=message.pk).update(state=Message.State.QUEUED, error="", **fields)
-        _deliver_on_commit(message.pk)
         message.refresh_from_db()
         events.publish_on_commit(events.message_changed(message))
+        _deliver_on_commit(message.pk)
     return message
 
 

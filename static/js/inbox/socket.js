@@ -6,6 +6,10 @@
   const root = document.getElementById("inbox");
   if (!root) return;
   let lastSeq = parseInt(root.dataset.seq || "0", 10) || 0;
+  // Numbers already applied. Events normally arrive in order, but one published later by another
+  // process may carry a lower number: it is applied once, not dropped.
+  const seen = new Set();
+  const initialSeq = lastSeq; // everything up to here is in the page as rendered
   let delay = 500;
   let socket = null;
 
@@ -26,8 +30,10 @@
       try { event = JSON.parse(msg.data); } catch (e) { return; }
       if (event.type === "resync") { location.reload(); return; }
       if (typeof event.seq === "number") {
-        if (event.seq <= lastSeq) return;
-        lastSeq = event.seq;
+        if (seen.has(event.seq) || event.seq <= initialSeq) return;
+        seen.add(event.seq);
+        if (seen.size > 5000) seen.delete(seen.values().next().value);
+        lastSeq = Math.max(lastSeq, event.seq);
         root.dataset.seq = String(lastSeq);
       }
       document.dispatchEvent(new CustomEvent("inbox:event", { detail: event }));
