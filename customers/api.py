@@ -9,6 +9,7 @@ A successful edit (200) is the third outcome, "updated".
 """
 from __future__ import annotations
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +23,6 @@ from customers import selectors, services
 from customers.errors import DuplicateCustomer
 from customers.models import Address, Customer, MemberTier
 from customers.normalize import format_phone
-from inbox import selectors as inbox_selectors
 from inbox.api import ErrorSerializer, InboxApi
 from inbox.errors import ApplicationError
 from inbox.permissions import is_inbox_admin
@@ -133,6 +133,16 @@ def duplicate_data(exc: DuplicateCustomer) -> dict:
 
 
 _DUPLICATE = OpenApiResponse(DuplicateSerializer, description="The email or phone belongs to another member.")
+# A rule the services enforce answers {"detail": "..."}; input that doesn't parse answers DRF's field errors
+# ({"field": ["..."]}, nested for lists). Both are objects for people to read.
+_BAD_REQUEST = OpenApiResponse(
+    response={
+        "type": "object",
+        "properties": {"detail": {"type": "string"}},
+        "additionalProperties": True,
+    },
+    description='{"detail": "..."} for a refused change, or {"<field>": ["..."]} for input that doesn\'t parse.',
+)
 
 
 # The base of the customers views: shop staff only; a clash of login details is a 409 with the matches.
@@ -148,6 +158,17 @@ class IsAdminToWrite(BasePermission):
 
     def has_permission(self, request, view):
         return request.method in ("GET", "HEAD", "OPTIONS") or is_inbox_admin(request.user)
+
+
+class TierField(serializers.PrimaryKeyRelatedField):
+    """A tier id; one beyond the database's integer range is "does not exist", not a crash."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool) and not selectors.valid_id(data):
+            self.fail("does_not_exist", pk_value=data)
+        if isinstance(data, str) and data.isdigit() and not selectors.valid_id(int(data)):
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
 
 
 class TagsField(serializers.ListField):
@@ -178,7 +199,7 @@ def customer_payload(customer: Customer) -> dict:
 class CustomerListCreateApi(CustomersApi):
     class FilterSerializer(serializers.Serializer):
         q = serializers.CharField(required=False, default="", allow_blank=True, max_length=100, help_text="Name, email, phone (any spelling, partial) or tag.")
-        tier = serializers.IntegerField(required=False, min_value=1)
+        tier = serializers.IntegerField(required=False, min_value=1, max_value=selectors.MAX_ID)
         tag = serializers.CharField(required=False, default="", allow_blank=True, max_length=50)
         has_orders = serializers.BooleanField(required=False, allow_null=True, default=None)
         limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
@@ -193,7 +214,7 @@ class CustomerListCreateApi(CustomersApi):
             ref_name = "CustomerList"
 
     class InputSerializer(DetailsInputSerializer):
-        tier = serializers.PrimaryKeyRelatedField(queryset=MemberTier.objects.all(), required=False, allow_null=True)
+        tier = TierField(queryset=MemberTier.objects.all(), required=False, allow_null=True)
         tags = TagsField(required=False)
         notes = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_NOTES)
 
@@ -204,7 +225,7 @@ class CustomerListCreateApi(CustomersApi):
         operation_id="v1_customers_list",
         summary="Find members (as the agent types) or list them with filters",
         parameters=[FilterSerializer],
-        responses={200: ListOutputSerializer, 400: ErrorSerializer},
+        responses={200: ListOutputSerializer, 400: _BAD_REQUEST},
     )
     def get(self, request):
         params = self.FilterSerializer(data=request.query_params)
@@ -216,7 +237,7 @@ class CustomerListCreateApi(CustomersApi):
     @extend_schema(
         summary="Create a member (an email or a phone is enough)",
         request=InputSerializer,
-        responses={201: CustomerSerializer, 400: ErrorSerializer, 409: _DUPLICATE},
+        responses={201: CustomerSerializer, 400: _BAD_REQUEST, 409: _DUPLICATE},
     )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
@@ -238,7 +259,7 @@ class CustomerListCreateApi(CustomersApi):
 @extend_schema(tags=["customers"])
 class CustomerDetailApi(CustomersApi):
     class InputSerializer(DetailsInputSerializer):
-        tier = serializers.PrimaryKeyRelatedField(queryset=MemberTier.objects.all(), required=False, allow_null=True)
+        tier = TierField(queryset=MemberTier.objects.all(), required=False, allow_null=True)
         tags = TagsField(required=False)
         notes = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_NOTES)
 
@@ -254,7 +275,7 @@ class CustomerDetailApi(CustomersApi):
         description="200 is the outcome \"updated\"; a 409 says the details belong to another member "
         '("duplicate": merge with it; "reenter": the email and the phone belong to two different members).',
         request=InputSerializer,
-        responses={200: CustomerSerializer, 400: ErrorSerializer, 404: ErrorSerializer, 409: _DUPLICATE},
+        responses={200: CustomerSerializer, 400: _BAD_REQUEST, 404: ErrorSerializer, 409: _DUPLICATE},
     )
     def patch(self, request, customer_id: int):
         customer = selectors.access_customer(request.user, customer_id)
@@ -267,7 +288,7 @@ class CustomerDetailApi(CustomersApi):
 @extend_schema(tags=["customers"])
 class CustomerMergeApi(CustomersApi):
     class InputSerializer(serializers.Serializer):
-        source = serializers.IntegerField(min_value=1, help_text="The member merged into this one (it no longer exists afterwards).")
+        source = serializers.IntegerField(min_value=1, max_value=selectors.MAX_ID, help_text="The member merged into this one (it no longer exists afterwards).")
         email = serializers.CharField(required=False, allow_blank=True, max_length=254, help_text="Set on this member after the merge.")
         phone = serializers.CharField(required=False, allow_blank=True, max_length=40, help_text="Set on this member after the merge.")
 
@@ -279,7 +300,7 @@ class CustomerMergeApi(CustomersApi):
         description="Moves chats, orders, addresses (at most 5 stay current, the rest are archived), tags, notes, "
         "credit entries and history; atomically, with both rows locked.",
         request=InputSerializer,
-        responses={200: CustomerSerializer, 400: ErrorSerializer, 404: ErrorSerializer, 409: _DUPLICATE},
+        responses={200: CustomerSerializer, 400: _BAD_REQUEST, 404: ErrorSerializer, 409: _DUPLICATE},
     )
     def post(self, request, customer_id: int):
         target = selectors.access_customer(request.user, customer_id)
@@ -301,7 +322,7 @@ class CustomerMergeApi(CustomersApi):
 class ConversationBindApi(CustomersApi):
     class InputSerializer(DetailsInputSerializer):
         customer = serializers.IntegerField(
-            required=False, min_value=1, help_text="An existing member; the details then only fill its blanks."
+            required=False, min_value=1, max_value=selectors.MAX_ID, help_text="An existing member; the details then only fill its blanks."
         )
 
         class Meta:
@@ -313,10 +334,10 @@ class ConversationBindApi(CustomersApi):
         "(an email or a phone is enough; the name defaults to the chat's) and bind it (201). "
         "A 409 lists the members the details clash with.",
         request=InputSerializer,
-        responses={200: CustomerSerializer, 201: CustomerSerializer, 400: ErrorSerializer, 404: ErrorSerializer, 409: _DUPLICATE},
+        responses={200: CustomerSerializer, 201: CustomerSerializer, 400: _BAD_REQUEST, 404: ErrorSerializer, 409: _DUPLICATE},
     )
     def post(self, request, conversation_id: int):
-        conversation = inbox_selectors.access_conversation(request.user, conversation_id)
+        conversation = selectors.access_conversation(request.user, conversation_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -342,10 +363,10 @@ class ConversationUnbindApi(CustomersApi):
     @extend_schema(
         summary="Unbind the conversation's contact from its member (nothing else is deleted)",
         request=None,
-        responses={200: OutputSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        responses={200: OutputSerializer, 400: _BAD_REQUEST, 404: ErrorSerializer},
     )
     def post(self, request, conversation_id: int):
-        conversation = inbox_selectors.access_conversation(request.user, conversation_id)
+        conversation = selectors.access_conversation(request.user, conversation_id)
         customer = services.unbind_contact(contact=conversation.contact, actor=request.user)
         return Response(self.OutputSerializer({"customer_id": customer.pk}).data)
 
@@ -376,7 +397,7 @@ class AddressListCreateApi(CustomersApi):
     @extend_schema(
         summary="Save an address (at most 5; the 6th is refused with a 400)",
         request=AddressInputSerializer,
-        responses={201: AddressSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        responses={201: AddressSerializer, 400: _BAD_REQUEST, 404: ErrorSerializer},
     )
     def post(self, request, customer_id: int):
         customer = selectors.access_customer(request.user, customer_id)
@@ -387,15 +408,21 @@ class AddressListCreateApi(CustomersApi):
         return Response(AddressSerializer(address).data, status=status.HTTP_201_CREATED)
 
 
+def address_get(customer_id: int, address_id: int) -> Address:
+    if not (selectors.valid_id(customer_id) and selectors.valid_id(address_id)):
+        raise Http404
+    return get_object_or_404(Address, pk=address_id, customer_id=customer_id)
+
+
 @extend_schema(tags=["customers"])
 class AddressDetailApi(CustomersApi):
     @extend_schema(
         summary="Change an address, or make it the default",
         request=AddressInputSerializer(partial=True),
-        responses={200: AddressSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        responses={200: AddressSerializer, 400: _BAD_REQUEST, 404: ErrorSerializer},
     )
     def patch(self, request, customer_id: int, address_id: int):
-        address = get_object_or_404(Address, pk=address_id, customer_id=customer_id)
+        address = address_get(customer_id, address_id)
         serializer = AddressInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -404,7 +431,7 @@ class AddressDetailApi(CustomersApi):
 
     @extend_schema(summary="Delete an address", responses={204: None, 404: ErrorSerializer})
     def delete(self, request, customer_id: int, address_id: int):
-        address = get_object_or_404(Address, pk=address_id, customer_id=customer_id)
+        address = address_get(customer_id, address_id)
         services.delete_address(address=address, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -448,7 +475,7 @@ class CustomerCreditApi(CustomersApi):
     @extend_schema(
         summary="Adjust store credit with a reason (administrators)",
         request=InputSerializer,
-        responses={201: CreditEntrySerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+        responses={201: CreditEntrySerializer, 400: _BAD_REQUEST, 403: ErrorSerializer, 404: ErrorSerializer},
     )
     def post(self, request, customer_id: int):
         customer = selectors.access_customer(request.user, customer_id)

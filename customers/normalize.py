@@ -33,7 +33,7 @@ class InvalidContactDetail(ValueError):
 
 def normalize_email(raw: str) -> str:
     """`"  Mei@Example.COM "` -> `"mei@example.com"`; "" stays ""; anything else invalid raises."""
-    value = (raw or "").strip().lower()
+    value = (raw or "").replace("\x00", "").strip().lower()
     if not value:
         return ""
     if len(value) > 254:
@@ -55,7 +55,7 @@ def _parse(value: str, region: str) -> phonenumbers.PhoneNumber | None:
 
 def normalize_phone(raw: str, *, region: str = DEFAULT_REGION) -> str:
     """Any way of writing a phone number -> E.164 (`+886912345678`); "" stays ""; invalid raises."""
-    value = (raw or "").strip()
+    value = (raw or "").replace("\x00", "").strip()
     if not value:
         return ""
     if len(value) > 40:

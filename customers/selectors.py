@@ -17,9 +17,11 @@ from customers.normalize import (
     normalize_email,
     phone_search_digits,
 )
+from inbox import selectors as inbox_selectors
 from inbox.models import Contact, Conversation, Message
 
 SEARCH_LIMIT = 10
+MAX_ID = 2**63 - 1  # the database's integer range: a larger id (from a URL or a body) finds nothing
 SUGGESTION_MESSAGES = 20  # the customer's newest messages scanned for an email or a phone number
 
 
@@ -27,7 +29,18 @@ def _base() -> QuerySet[Customer]:
     return Customer.objects.select_related("tier").prefetch_related("tags")
 
 
+def valid_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def clean_query(raw: str, *, limit: int = 100) -> str:
+    """Typed search text as the database can take it: no NUL characters (PostgreSQL refuses them)."""
+    return " ".join((raw or "").replace("\x00", "").split())[:limit]
+
+
 def customer_get(customer_id: int) -> Customer | None:
+    if not valid_id(customer_id):
+        return None
     return _base().filter(pk=customer_id).first()
 
 
@@ -41,6 +54,8 @@ def access_customer(user, customer_id: int) -> Customer:
 
 def merged_into(customer_id: int) -> int | None:
     """The member a merged (now gone) member lives on in, following chains of merges."""
+    if not valid_id(customer_id):
+        return None
     seen = set()
     current = customer_id
     while current not in seen:
@@ -56,7 +71,7 @@ def merged_into(customer_id: int) -> int | None:
 
 def _search_filter(q: str) -> Q:
     """Members whose normalized email or phone, name, or tag match what was typed (partial input too)."""
-    q = " ".join((q or "").split())[:100]
+    q = clean_query(q)
     condition = Q(name__icontains=q) | Q(email__contains=q.lower())
     if looks_like_email(q):
         try:
@@ -75,7 +90,7 @@ def customer_search(*, q: str, limit: int = SEARCH_LIMIT, exclude_id: int | None
 
     Exact login matches come first, then the rest by name.
     """
-    q = (q or "").strip()
+    q = clean_query(q)
     if len(q) < 2:
         return []
     rows = _base().filter(_search_filter(q))
@@ -96,13 +111,13 @@ def customer_list(
 ) -> QuerySet[Customer]:
     """The back office's list: search (name, email, phone, tag) and filters (tier, tag, has orders)."""
     rows = _base().annotate(contact_count=Count("bindings", distinct=True))
-    q = (q or "").strip()
+    q, tag = clean_query(q), clean_query(tag, limit=50)
     if q:
         rows = rows.filter(_search_filter(q) | Q(tags__name__iexact=q)).distinct()
-    if tier_id:
-        rows = rows.filter(tier_id=tier_id)
+    if tier_id is not None:
+        rows = rows.filter(tier_id=tier_id) if valid_id(tier_id) else rows.none()
     if tag:
-        rows = rows.filter(tags__name__iexact=tag.strip()).distinct()
+        rows = rows.filter(tags__name__iexact=tag).distinct()
     if has_orders is not None:
         with_orders = _customers_with_orders()
         rows = rows.filter(pk__in=with_orders) if has_orders else rows.exclude(pk__in=with_orders)
@@ -120,6 +135,13 @@ def _customers_with_orders() -> QuerySet | list[int]:
 
 def binding_for_contact(contact: Contact) -> ContactBinding | None:
     return ContactBinding.objects.select_related("customer", "customer__tier").filter(contact=contact).first()
+
+
+def access_conversation(user, conversation_id: int) -> Conversation:
+    """The inbox's `access_conversation`, with ids beyond the database's range answered 404 too."""
+    if not valid_id(conversation_id):
+        raise Http404
+    return inbox_selectors.access_conversation(user, conversation_id)
 
 
 def customer_for_conversation(conversation: Conversation) -> Customer | None:

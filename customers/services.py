@@ -79,8 +79,13 @@ def _clean_phone(raw: str) -> str:
         raise ApplicationError(exc.message) from None
 
 
+def _text(raw) -> str:
+    """Free text as the database can store it (PostgreSQL refuses NUL characters)."""
+    return str(raw or "").replace("\x00", "")
+
+
 def _clean_name(raw: str) -> str:
-    name = " ".join((raw or "").split())
+    name = " ".join(_text(raw).split())
     if len(name) > 200:
         raise ApplicationError(_("A name can have at most 200 characters."))
     return name
@@ -106,7 +111,7 @@ def check_identities(*, email: str, phone: str, exclude_id: int | None = None) -
     match = by_email or by_phone
     if match:
         raise DuplicateCustomer(
-            _("These details belong to an existing member: %(name)s. Merge with that member, or re-enter them.")
+            _("These details belong to an existing member: %(name)s.")
             % {"name": str(match)},
             outcome=DuplicateCustomer.DUPLICATE,
             matches=[match],
@@ -117,7 +122,7 @@ def check_identities(*, email: str, phone: str, exclude_id: int | None = None) -
 def _tags_from_names(names: Iterable[str]) -> list[CustomerTag]:
     cleaned: list[str] = []
     for raw in names:
-        name = " ".join(str(raw).split())
+        name = " ".join(_text(raw).split())
         if not name:
             continue
         if len(name) > 50:
@@ -191,7 +196,7 @@ def create_customer(
     if len(notes or "") > MAX_NOTES:
         raise ApplicationError(_("Notes can have at most %(max)d characters.") % {"max": MAX_NOTES})
     check_identities(email=email, phone=phone)
-    customer = Customer(name=name, email=email, phone=phone, tier=tier, notes=notes or "", source=source)
+    customer = Customer(name=name, email=email, phone=phone, tier=tier, notes=_text(notes), source=source)
     try:
         with transaction.atomic():
             customer.save()
@@ -232,7 +237,7 @@ def update_customer(
     if not isinstance(notes, _Unset):
         if len(notes or "") > MAX_NOTES:
             raise ApplicationError(_("Notes can have at most %(max)d characters.") % {"max": MAX_NOTES})
-        changes["notes"] = notes or ""
+        changes["notes"] = _text(notes)
     if not isinstance(tier, _Unset):
         changes["tier_id"] = tier.pk if tier else None
     new_email = changes.get("email", locked.email)
@@ -447,12 +452,11 @@ def merge_customers(
         into.notes = f"{into.notes}\n\n{gone.notes}".strip() if into.notes else gone.notes
     if gone.tier_id and (not into.tier_id or gone.tier.rank > into.tier.rank):
         into.tier_id = gone.tier_id
-    into.source = into.source or gone.source
     gone_id = gone.pk
     gone.delete()
     # The identities `source` held are free now; `target` takes them where it has none.
     filled = _fill_blanks(into, name=snapshot["name"], email=snapshot["email"], phone=snapshot["phone"])
-    into.save(update_fields=["name", "email", "phone", "notes", "tier", "source", "credit_balance", "updated_at"])
+    into.save(update_fields=["name", "email", "phone", "notes", "tier", "credit_balance", "updated_at"])
 
     changes = {}
     if not isinstance(email, _Unset) or not isinstance(phone, _Unset):
@@ -488,12 +492,12 @@ _POSTAL = re.compile(r"^\d{3}(\d{2,3})?$")
 
 def _address_fields(*, recipient_name, recipient_phone, postal_code, city, district, street) -> dict:
     fields = {
-        "recipient_name": " ".join((recipient_name or "").split()),
-        "recipient_phone": _clean_phone(recipient_phone or ""),
-        "postal_code": (postal_code or "").strip(),
-        "city": (city or "").strip(),
-        "district": (district or "").strip(),
-        "street": " ".join((street or "").split()),
+        "recipient_name": " ".join(_text(recipient_name).split()),
+        "recipient_phone": _clean_phone(_text(recipient_phone)),
+        "postal_code": _text(postal_code).strip(),
+        "city": _text(city).strip(),
+        "district": _text(district).strip(),
+        "street": " ".join(_text(street).split()),
     }
     if not fields["recipient_name"]:
         raise ApplicationError(_("Enter the recipient's name."))
@@ -555,17 +559,30 @@ def add_address(
 
 
 @transaction.atomic
-def update_address(*, address: Address, actor, is_default: bool = False, **changes) -> Address:
-    """Change an address; `is_default=True` makes it the default (there is always exactly one)."""
+def update_address(
+    *,
+    address: Address,
+    actor,
+    recipient_name: str | _Unset = UNSET,
+    recipient_phone: str | _Unset = UNSET,
+    postal_code: str | _Unset = UNSET,
+    city: str | _Unset = UNSET,
+    district: str | _Unset = UNSET,
+    street: str | _Unset = UNSET,
+    is_default: bool = False,
+) -> Address:
+    """Change an address (fields left out stay); `is_default=True` makes it the default (there is always one)."""
     locked = _lock_one(address.customer_id)
     row = Address.objects.filter(pk=address.pk, customer=locked).first()
     if row is None:
         raise CustomerGone(_("This address no longer exists."))
-    unknown = set(changes) - {"recipient_name", "recipient_phone", "postal_code", "city", "district", "street"}
-    if unknown:
-        raise ApplicationError(_("Unknown address fields."))
-    merged = {field: changes.get(field, getattr(row, field)) for field in ("recipient_name", "recipient_phone", "postal_code", "city", "district", "street")}
-    fields = _address_fields(**merged)
+    given = {
+        "recipient_name": recipient_name, "recipient_phone": recipient_phone, "postal_code": postal_code,
+        "city": city, "district": district, "street": street,
+    }
+    fields = _address_fields(
+        **{field: getattr(row, field) if isinstance(value, _Unset) else value for field, value in given.items()}
+    )
     for field, value in fields.items():
         setattr(row, field, value)
     row.save(update_fields=[*fields, "updated_at"])
@@ -617,7 +634,7 @@ def adjust_credit(
         raise ApplicationError(_("Enter a whole amount of TWD other than zero."))
     if abs(amount) > 10_000_000:
         raise ApplicationError(_("That amount is too large."))
-    reason = " ".join((reason or "").split())
+    reason = " ".join(_text(reason).split())
     if not reason:
         raise ApplicationError(_("Give a reason for the change."))
     if len(reason) > 200:
@@ -694,31 +711,3 @@ def expire_credit(*, now: dt.datetime | None = None) -> int:
                 _publish("update", locked)
                 count += expired_here
     return count
-
-
-def customer_tier_get(tier_id: int | None) -> MemberTier | None:
-    """The tier with this id (None for none); an unknown id is a mistake the person can fix."""
-    if tier_id is None:
-        return None
-    tier = MemberTier.objects.filter(pk=tier_id).first()
-    if tier is None:
-        raise ApplicationError(_("Unknown member tier."))
-    return tier
-
-
-__all__ = [
-    "UNSET",
-    "add_address",
-    "adjust_credit",
-    "bind_contact",
-    "bind_new_customer",
-    "check_identities",
-    "create_customer",
-    "delete_address",
-    "expire_credit",
-    "lock_customers",
-    "merge_customers",
-    "unbind_contact",
-    "update_address",
-    "update_customer",
-]

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from customers import selectors, services
 from customers.models import MAX_ADDRESSES
-from inbox import selectors as inbox_selectors
 from inbox.errors import ApplicationError
 from inbox.permissions import is_inbox_admin
 from inbox.views import staff_required
@@ -54,7 +53,7 @@ def pane_strings() -> dict[str, str]:
 @staff_required
 def customer_pane(request, conversation_id: int):
     """The member beside a chat: the binding form when unbound, the member's details when bound."""
-    conversation = inbox_selectors.access_conversation(request.user, conversation_id)
+    conversation = selectors.access_conversation(request.user, conversation_id)
     customer = selectors.customer_for_conversation(conversation)
     context = {
         "conversation": conversation,
@@ -84,12 +83,12 @@ def _bool_param(value: str) -> bool | None:
 @require_GET
 @staff_required
 def customer_list_page(request):
-    q = request.GET.get("q", "").strip()[:100]
+    q = selectors.clean_query(request.GET.get("q", ""))
     tier = request.GET.get("tier", "")
-    tag = request.GET.get("tag", "").strip()[:50]
+    tag = selectors.clean_query(request.GET.get("tag", ""), limit=50)
     has_orders = request.GET.get("has_orders", "")
     rows = selectors.customer_list(
-        q=q, tier_id=int(tier) if tier.isdigit() else None, tag=tag, has_orders=_bool_param(has_orders)
+        q=q, tier_id=int(tier) if tier.isdigit() and len(tier) < 20 else None, tag=tag, has_orders=_bool_param(has_orders)
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -23,11 +23,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from config.parsers import JSONParser
 from inbox import events, selectors
 from inbox.errors import ApplicationError, SendRefused
 from inbox.models import Conversation, Message, SavedReply
@@ -151,6 +152,13 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+# A 400 is {"detail": "..."} when a service refuses, or DRF's {"<field>": ["..."]} for bad input.
+BAD_REQUEST = OpenApiResponse(
+    {"type": "object", "additionalProperties": True},
+    description='Bad input: {"detail": "..."} or {"<field>": ["..."]}.',
+)
+
+
 class SendRefusedSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="Why the message can't be sent now, for people.")
     window = DecisionSerializer(allow_null=True)
@@ -196,7 +204,10 @@ def refusal(exc: SendRefused) -> dict:
 
 
 _SEND_RESPONSES = {
-    400: OpenApiResponse(ErrorSerializer, description="Bad input, or an image that is not a JPEG or PNG."),
+    400: OpenApiResponse(
+        {"type": "object", "additionalProperties": True},
+        description='Bad input, or an image that is not a JPEG or PNG: {"detail": "..."} or {"<field>": ["..."]}.',
+    ),
     404: ErrorSerializer,
     409: OpenApiResponse(SendRefusedSerializer, description="The platform's rules don't allow this send now."),
 }
@@ -281,7 +292,7 @@ class EventListApi(InboxApi):
         parameters=[FilterSerializer],
         responses={
             200: OutputSerializer,
-            400: ErrorSerializer,
+            400: BAD_REQUEST,
             410: OpenApiResponse(ErrorSerializer, description='Too old or too many to replay: {"detail": "reload"}.'),
         },
     )
@@ -327,7 +338,7 @@ class ConversationListApi(InboxApi):
         operation_id="v1_conversations_list",
         summary="One page of conversations (keyset pagination)",
         parameters=[FilterSerializer],
-        responses={200: OutputSerializer, 400: ErrorSerializer},
+        responses={200: OutputSerializer, 400: BAD_REQUEST},
     )
     def get(self, request):
         params = self.FilterSerializer(data=request.query_params)
@@ -382,7 +393,7 @@ def action_schema(summary: str, input_serializer):
         post=extend_schema(
             summary=summary,
             request=input_serializer,
-            responses={200: ConversationSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+            responses={200: ConversationSerializer, 400: BAD_REQUEST, 404: ErrorSerializer},
         )
     )
 
@@ -496,7 +507,7 @@ class MessageListSendApi(InboxApi):
         operation_id="v1_conversations_messages_list",
         summary="The conversation's messages, newest page first",
         parameters=[FilterSerializer],
-        responses={200: ListOutputSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        responses={200: ListOutputSerializer, 400: BAD_REQUEST, 404: ErrorSerializer},
     )
     def get(self, request, conversation_id: int):
         conversation = selectors.access_conversation(request.user, conversation_id)
@@ -578,7 +589,7 @@ class SavedReplyListCreateApi(InboxApi):
             fields = ("shortcut", "text")
             ref_name = "SavedReplyInput"
 
-    @extend_schema(summary="Saved replies", parameters=[FilterSerializer], responses=SavedReplyOutputSerializer(many=True))
+    @extend_schema(summary="Saved replies", parameters=[FilterSerializer], responses={200: SavedReplyOutputSerializer(many=True), 400: BAD_REQUEST})
     def get(self, request):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -588,7 +599,7 @@ class SavedReplyListCreateApi(InboxApi):
             replies = replies.filter(Q(shortcut__icontains=q) | Q(text__icontains=q))
         return Response(SavedReplyOutputSerializer(replies, many=True).data)
 
-    @extend_schema(summary="Add a saved reply (admins)", request=InputSerializer, responses={201: SavedReplyOutputSerializer})
+    @extend_schema(summary="Add a saved reply (admins)", request=InputSerializer, responses={201: SavedReplyOutputSerializer, 400: BAD_REQUEST})
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -616,7 +627,7 @@ class SavedReplyDetailApi(InboxApi):
     @extend_schema(
         summary="Change a saved reply (admins)",
         request=InputSerializer(partial=True),
-        responses={200: SavedReplyOutputSerializer, 404: ErrorSerializer},
+        responses={200: SavedReplyOutputSerializer, 400: BAD_REQUEST, 404: ErrorSerializer},
     )
     def patch(self, request, reply_id: int):
         reply = get_object_or_404(SavedReply, pk=reply_id)

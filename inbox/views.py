@@ -44,7 +44,7 @@ def list_params(request) -> dict:
         "channel_id": int(channel) if channel.isdigit() else None,
         "view": request.GET.get("view", "all"),
         "assignee": request.GET.get("assignee") or None,
-        "q": request.GET.get("q", "")[:100],
+        "q": request.GET.get("q", "")[:100].replace("\x00", ""),  # PostgreSQL refuses NUL in a query
         "sort": request.GET.get("sort", "recent"),
     }
 
@@ -156,7 +156,7 @@ def older_messages(request, conversation_id: int):
 @require_GET
 @staff_required
 def saved_replies(request):
-    q = request.GET.get("q", "").strip()[:50]
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:50]
     qs = SavedReply.objects.all()
     if q:
         qs = qs.filter(Q(shortcut__icontains=q) | Q(text__icontains=q))

@@ -28,7 +28,8 @@ def keep_rejected(*, platform: str, body: bytes, headers: dict, error: str, chan
     return WebhookReceipt.objects.create(
         platform=platform,
         channel=channel,
-        body=body.decode("utf-8", errors="replace"),
+        # PostgreSQL text can't hold NUL: kept as U+FFFD like any other undecodable byte.
+        body=body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
         headers=headers,
         status=WebhookReceipt.Status.REJECTED,
         error=error[:2000],

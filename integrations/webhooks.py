@@ -30,7 +30,7 @@ def decode_json(body: bytes) -> dict | None:
     """The body as a JSON object, or None when it is not one."""
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return None
     return data if isinstance(data, dict) else None
 

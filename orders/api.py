@@ -12,6 +12,7 @@ Errors become answers, never 500s:
 """
 from __future__ import annotations
 
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -19,9 +20,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers import selectors as customer_selectors
 from inbox.permissions import IsInboxStaff
-from orders import pricing, selectors
-from orders.errors import OrdersError
+from inbox.selectors import access_conversation
+from orders import pricing, selectors, services
+from orders.errors import DraftConflict, OrderConflict, OrdersError, QuickOrderUnavailable
 from orders.invoice import CarrierType, InvoiceError, InvoiceType, validate_invoice
 from orders.logistics import DELIVERY_RULES, PAY_AT_PICKUP, DeliveryType, PaymentType, StoreChain, store_directory
 from orders.models import CommerceSettings, DeliveryMethod
@@ -44,6 +47,18 @@ class OrdersApi(APIView):
     permission_classes = [IsInboxStaff]
 
     def handle_exception(self, exc):
+        if isinstance(exc, OrderConflict):
+            return Response(
+                {"detail": str(exc.message), "reasons": exc.reasons, "errors": {k: str(v) for k, v in exc.errors.items()}},
+                status=status.HTTP_409_CONFLICT,
+            )
+        if isinstance(exc, DraftConflict):
+            body = {"detail": str(exc.message)}
+            if exc.draft is not None:
+                body["draft"] = services.draft_state(conversation=exc.draft.conversation, actor=self.request.user)
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        if isinstance(exc, QuickOrderUnavailable):
+            return Response({"detail": str(exc.message)}, status=status.HTTP_403_FORBIDDEN)
         if isinstance(exc, OrdersError):
             body = {"detail": str(exc.message)}
             if exc.errors:
@@ -277,7 +292,11 @@ class QuoteCreateApi(OrdersApi):
         )
         delivery_method_id = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID, default=None)
         credit_balance = serializers.IntegerField(
-            min_value=0, max_value=MAX_CREDIT, default=0, help_text="The customer's usable store credit (until the ledger is linked)."
+            min_value=0, max_value=MAX_CREDIT, default=0, help_text="Ignored when customer_id is given."
+        )
+        customer_id = serializers.IntegerField(
+            required=False, allow_null=True, min_value=1, max_value=MAX_ID, default=None,
+            help_text="The member ordering: their usable credit (from the ledger) and coupon uses are read on the server.",
         )
         credit_amount = serializers.IntegerField(
             min_value=0,
@@ -322,14 +341,24 @@ class QuoteCreateApi(OrdersApi):
                         name=custom["name"], unit_price=custom["unit_price"], quantity=line["quantity"], taxable=custom["taxable"]
                     )
                 )
+        now = timezone.now()
+        balance, coupon_uses = data["credit_balance"], 0
+        if data["customer_id"] is not None:
+            customer = customer_selectors.customer_get(data["customer_id"])
+            if customer is None:
+                return Response({"customer_id": [str(_("This member no longer exists."))]}, status=status.HTTP_400_BAD_REQUEST)
+            balance = services.usable_credit_balance(customer=customer, now=now)
+            coupon = selectors.coupon_by_code(data["coupon_code"]) if data["coupon_code"] else None
+            coupon_uses = services.coupon_uses_by(customer=customer, coupon_id=coupon.pk) if coupon else 0
         cart, context = selectors.pricing_inputs(
             lines=lines,
-            now=timezone.now(),
+            now=now,
             coupon_code=data["coupon_code"],
             custom_discounts=[pricing.CustomDiscount(label=d["label"], amount=d["amount"]) for d in data["custom_discounts"]],
             delivery_method_id=data["delivery_method_id"],
-            credit_balance=data["credit_balance"],
+            credit_balance=balance,
             credit_requested=data["credit_amount"],
+            coupon_customer_uses=coupon_uses,
         )
         return Response(QuoteSerializer(pricing.quote(cart, context)).data)
 
@@ -371,7 +400,7 @@ class ProductSerializer(serializers.Serializer):
         return [tag.name for tag in product.tags.all()]
 
     def get_option_names(self, product) -> list[str]:
-        names: list[str] = []
+        names: list[str] = [n for n in product.option_names or [] if isinstance(n, str)]
         for variant in product.variants.all():
             for name in variant.options or {}:
                 if name not in names:
@@ -587,5 +616,226 @@ class InvoiceValidateApi(OrdersApi):
                     "love_code": invoice.love_code,
                     "summary": invoice.summary(),
                 }
+            ).data
+        )
+
+
+# --- Orders and drafts ----------------------------------------------------------------------------------
+
+
+class OrderLineOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    variant_id = serializers.IntegerField(allow_null=True)
+    gift_id = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+    sku = serializers.CharField(allow_blank=True)
+    options = serializers.CharField(allow_blank=True)
+    unit_price = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+    line_total = serializers.IntegerField()
+
+    class Meta:
+        ref_name = "OrderLine"
+
+
+class OrderAdjustmentOutputSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    source_id = serializers.IntegerField(allow_null=True)
+    label = serializers.CharField()
+    amount = serializers.IntegerField()
+    line_id = serializers.IntegerField(allow_null=True)
+
+    class Meta:
+        ref_name = "OrderAdjustment"
+
+
+class OrderOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField(source="get_status_display")
+    payment_status = serializers.CharField()
+    conversation_id = serializers.IntegerField(allow_null=True)
+    customer_id = serializers.IntegerField(allow_null=True)
+    delivery_name = serializers.CharField(allow_blank=True)
+    delivery_type = serializers.CharField(allow_blank=True)
+    pickup_store = serializers.DictField()
+    recipient = serializers.DictField()
+    payment_name = serializers.CharField(allow_blank=True)
+    payment_type = serializers.CharField(allow_blank=True)
+    invoice = serializers.DictField()
+    tags = serializers.ListField(child=serializers.CharField())
+    note = serializers.CharField(allow_blank=True)
+    subtotal = serializers.IntegerField()
+    discount_total = serializers.IntegerField()
+    credit_used = serializers.IntegerField()
+    shipping_fee = serializers.IntegerField()
+    tax = serializers.IntegerField()
+    tax_included = serializers.BooleanField()
+    total = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    lines = OrderLineOutputSerializer(many=True, source="lines.all")
+    adjustments = OrderAdjustmentOutputSerializer(many=True, source="adjustments.all")
+
+    class Meta:
+        ref_name = "Order"
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.DictField(), help_text='[{"code": "stock|coupon|credit|total|...", "message", "field"}]')
+
+    class Meta:
+        ref_name = "OrderConflict"
+
+
+@extend_schema(tags=["quick order"])
+class OrderCreateApi(OrdersApi):
+    class InputSerializer(serializers.Serializer):
+        conversation_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+        draft = serializers.DictField(help_text="The quick order's draft (see orders.services); re-priced on the server.")
+
+        class Meta:
+            ref_name = "OrderCreateInput"
+
+    @extend_schema(
+        summary="Create an order from a conversation's quick order",
+        request=InputSerializer,
+        responses={201: OrderOutputSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 409: ConflictSerializer},
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        conversation = access_conversation(request.user, serializer.validated_data["conversation_id"])
+        order = services.place_order(conversation=conversation, actor=request.user, draft=serializer.validated_data["draft"])
+        return Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["quick order"])
+class OrderDetailApi(OrdersApi):
+    @extend_schema(summary="An order as it was placed (snapshots)", responses={200: OrderOutputSerializer})
+    def get(self, request, order_id: int):
+        order = selectors.order_get(order_id)
+        if order is None:
+            raise Http404
+        return Response(OrderOutputSerializer(order).data)
+
+
+class DraftStateSerializer(serializers.Serializer):
+    conversation_id = serializers.IntegerField()
+    data = serializers.DictField()
+    version = serializers.IntegerField()
+    editing_by = serializers.DictField(allow_null=True)
+    editable = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True, help_text="Why it can't be edited now (assigned to someone else, X is editing).")
+
+    class Meta:
+        ref_name = "OrderDraft"
+
+
+@extend_schema(tags=["quick order"])
+class OrderDraftApi(OrdersApi):
+    class InputSerializer(serializers.Serializer):
+        data = serializers.DictField()
+        version = serializers.IntegerField(min_value=0, max_value=2**31 - 1, help_text="The version last read.")
+
+        class Meta:
+            ref_name = "OrderDraftInput"
+
+    @extend_schema(summary="The conversation's quick-order draft", responses={200: DraftStateSerializer})
+    def get(self, request, conversation_id: int):
+        conversation = access_conversation(request.user, conversation_id)
+        return Response(services.draft_state(conversation=conversation, actor=request.user))
+
+    @extend_schema(
+        summary="Save the draft (refused when stale or someone else is editing)",
+        request=InputSerializer,
+        responses={200: DraftStateSerializer, 403: ErrorSerializer, 409: ErrorSerializer},
+    )
+    def put(self, request, conversation_id: int):
+        conversation = access_conversation(request.user, conversation_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.save_draft(conversation=conversation, actor=request.user, **serializer.validated_data)
+        return Response(services.draft_state(conversation=conversation, actor=request.user))
+
+
+@extend_schema(tags=["quick order"])
+class OrderDraftEditingApi(OrdersApi):
+    class InputSerializer(serializers.Serializer):
+        editing = serializers.BooleanField(help_text="true: claim (or renew) editing; false: release it.")
+
+        class Meta:
+            ref_name = "OrderDraftEditingInput"
+
+    @extend_schema(summary="Claim or release editing of the draft", request=InputSerializer, responses={200: DraftStateSerializer, 409: ErrorSerializer})
+    def post(self, request, conversation_id: int):
+        conversation = access_conversation(request.user, conversation_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if serializer.validated_data["editing"]:
+            services.claim_draft_editing(conversation=conversation, actor=request.user)
+        else:
+            services.release_draft_editing(conversation=conversation, actor=request.user)
+        return Response(services.draft_state(conversation=conversation, actor=request.user))
+
+
+class CouponOptionSerializer(serializers.Serializer):
+    coupon_id = serializers.IntegerField()
+    code = serializers.CharField()
+    label = serializers.CharField()
+    usable = serializers.BooleanField()
+    discount = serializers.IntegerField()
+    reasons = NoticeSerializer(many=True)
+
+    class Meta:
+        ref_name = "CouponOption"
+
+
+@extend_schema(tags=["quick order"])
+class CustomerCouponListApi(OrdersApi):
+    class FilterSerializer(serializers.Serializer):
+        conversation = serializers.IntegerField(
+            required=False, min_value=1, max_value=MAX_ID, help_text="Judge the coupons against this conversation's draft cart."
+        )
+        all = serializers.BooleanField(required=False, default=False, help_text="Also list unusable ones, with reasons.")
+
+        class Meta:
+            ref_name = "CustomerCouponFilter"
+
+    @extend_schema(
+        summary="The member's usable coupons for the order being built",
+        parameters=[FilterSerializer],
+        responses={200: CouponOptionSerializer(many=True), 400: ErrorSerializer},
+    )
+    def get(self, request, customer_id: int):
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        customer = customer_selectors.customer_get(customer_id)
+        if customer is None:
+            raise Http404
+        draft = {}
+        if "conversation" in params.validated_data:
+            draft = services.draft_state(
+                conversation=access_conversation(request.user, params.validated_data["conversation"]), actor=request.user
+            )["data"]
+        options = services.coupon_options_for(customer=customer, draft=draft, now=timezone.now())
+        if not params.validated_data["all"]:
+            options = [o for o in options if o.usable]
+        return Response(
+            CouponOptionSerializer(
+                [
+                    {
+                        "coupon_id": o.coupon.id,
+                        "code": o.coupon.code,
+                        "label": o.coupon.label,
+                        "usable": o.usable,
+                        "discount": o.discount,
+                        "reasons": o.reasons,
+                    }
+                    for o in options
+                ],
+                many=True,
             ).data
         )

@@ -13,4 +13,9 @@ urlpatterns = [
     path("payment-methods/", api.PaymentMethodListApi.as_view(), name="payment-method-list"),
     path("stores/", api.StoreListApi.as_view(), name="store-list"),
     path("invoice/validate/", api.InvoiceValidateApi.as_view(), name="invoice-validate"),
+    path("orders/", api.OrderCreateApi.as_view(), name="order-create"),
+    path("orders/<int:order_id>/", api.OrderDetailApi.as_view(), name="order-detail"),
+    path("conversations/<int:conversation_id>/order-draft/", api.OrderDraftApi.as_view(), name="order-draft"),
+    path("conversations/<int:conversation_id>/order-draft/editing/", api.OrderDraftEditingApi.as_view(), name="order-draft-editing"),
+    path("customers/<int:customer_id>/coupons/", api.CustomerCouponListApi.as_view(), name="customer-coupons"),
 ]

@@ -60,6 +60,9 @@ class Product(TimeStamped):
     # Carries the extra consumption tax when the shop taxes per product.
     taxable = models.BooleanField(_("extra consumption tax"), default=False)
     is_archived = models.BooleanField(_("archived"), default=False)
+    # The variant dropdowns' names in the shop's order (e.g. ["顏色", "尺寸"]). Kept here because a
+    # variant's options are a JSON object, whose key order PostgreSQL's jsonb doesn't keep.
+    option_names = models.JSONField(_("option names"), default=list, blank=True)
 
     class Meta:
         ordering = ["name", "id"]
@@ -93,8 +96,11 @@ class Variant(models.Model):
 
     @property
     def label(self) -> str:
-        """"紅 / M": the option values in order."""
-        return " / ".join(str(value) for value in (self.options or {}).values())
+        """"紅 / M": the option values in the product's option order."""
+        options = self.options or {}
+        order = (self.product.option_names or []) if self.product_id else []
+        names = [n for n in order if n in options] + [n for n in options if n not in order]
+        return " / ".join(str(options[n]) for n in names)
 
     def clean(self) -> None:
         if not isinstance(self.options, dict) or not all(

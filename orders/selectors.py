@@ -318,3 +318,26 @@ def pricing_inputs(
         now=now,
     )
     return cart, context
+
+
+# --- Orders ---------------------------------------------------------------------------------------------
+
+
+def order_get(order_id: int):
+    from orders.models import Order
+
+    return Order.objects.prefetch_related("lines", "adjustments").filter(pk=order_id).first()
+
+
+def saved_order_tags(*, limit: int = 50) -> list[str]:
+    """The shop's saved order tags: those used on recent orders, most recent first (for "pick tags")."""
+    from orders.models import Order
+
+    seen: list[str] = []
+    for tags in Order.objects.exclude(tags=[]).order_by("-created_at", "-id").values_list("tags", flat=True)[:500]:
+        for tag in tags or []:
+            if isinstance(tag, str) and tag not in seen:
+                seen.append(tag)
+                if len(seen) >= limit:
+                    return seen
+    return seen

@@ -32,7 +32,8 @@ def handshake(request) -> HttpResponse:
     mode = request.GET.get("hub.mode")
     token = request.GET.get("hub.verify_token", "")
     challenge = request.GET.get("hub.challenge", "")
-    known = token and Channel.objects.filter(platform=Platform.MESSENGER, verify_token=token, is_active=True).exists()
+    # "\x00" can't be in a stored token (PostgreSQL refuses it in a query, which would be a 500).
+    known = token and "\x00" not in token and Channel.objects.filter(platform=Platform.MESSENGER, verify_token=token, is_active=True).exists()
     if mode != "subscribe" or not known:
         return HttpResponse("Forbidden", status=403, content_type="text/plain")
     return HttpResponse(challenge, content_type="text/plain")

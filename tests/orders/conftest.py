@@ -47,6 +47,7 @@ class WorkedCatalog:
 
 
 def make_product(name: str, sku: str, price: int, *, tags=(), stock: int = 10, options=None, **fields) -> Variant:
+    fields.setdefault("option_names", list(options or {}))
     product = Product.objects.create(name=name, **fields)
     product.tags.set(tags)
     return Variant.objects.create(product=product, sku=sku, price=price, stock=stock, options=options or {})
@@ -92,4 +93,49 @@ def worked_request(worked_catalog) -> dict:
         "custom_discounts": [{"label": "老客戶", "amount": 30}],
         "delivery_method_id": worked_catalog.seven.pk,
         "credit_balance": 200,
+    }
+
+
+# --- Quick orders: a chat bound to a member, and a draft of the worked example --------------------------
+
+
+@dataclass
+class Bound:
+    conversation: object
+    customer: object
+
+
+@pytest.fixture
+def bound(db, messenger_channel, agent) -> Bound:
+    """A chat bound to member 陳小美 with NT$200 of store credit."""
+    from customers import services as customer_services
+    from tests import factories
+
+    conversation = factories.conversation(messenger_channel, name="Mei")
+    customer = customer_services.create_customer(name="陳小美", phone="0912345678", actor=agent)
+    customer_services.bind_contact(contact=conversation.contact, customer=customer, actor=agent)
+    customer_services.adjust_credit(customer=customer, amount=200, reason="welcome", actor=agent)
+    customer.refresh_from_db()
+    return Bound(conversation, customer)
+
+
+@pytest.fixture
+def worked_draft(worked_catalog) -> dict:
+    """The worked example as a quick-order draft: 7-11 pickup at a demo store, pay at pickup."""
+    pay = PaymentMethod.objects.get(type=PaymentType.PICKUP_711)
+    return {
+        "lines": [
+            {"variant_id": worked_catalog.a.pk, "quantity": 2},
+            {"variant_id": worked_catalog.b.pk, "quantity": 1},
+            {"variant_id": worked_catalog.c.pk, "quantity": 2},
+        ],
+        "coupon_code": "save100",
+        "custom_discounts": [{"label": "老客戶", "amount": 30}],
+        "delivery_method_id": worked_catalog.seven.pk,
+        "payment_method_id": pay.pk,
+        "store": {"id": "991001"},
+        "recipient": {"name": "陳小美", "phone": "0912345678"},
+        "tags": ["VIP"],
+        "note": "請小心包裝",
+        "expected_total": 1960,
     }

@@ -15,6 +15,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Max
@@ -64,6 +65,7 @@ class Command(BaseCommand):
             channels = self.seed_channels()
             self.seed_conversations(channels)
             self.seed_saved_replies_and_tags()
+            call_command("seed_catalog")
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         for username, password in passwords.items():
             self.stdout.write(f"  login: {username} / {password}")

@@ -120,6 +120,7 @@ class Command(BaseCommand):
             product = existing.product if existing else Product(name=name)
             product.name, product.description = name, description
             product.visibility, product.is_archived, product.is_custom = Product.Visibility.PUBLISHED, False, False
+            product.option_names = list(variants[0][0])
             product.save()
             product.tags.set([tags[t] for t in tag_names])
             if not no_images and not product.image:

@@ -1,0 +1,24 @@
+"""The project's URLs plus `/bench/bare/`: a view that only checks a Messenger signature and answers 200.
+
+It runs on the same server, through the same Django stack, so benchmark 1 can say how much of the ceiling
+the real webhook (verify, store, enqueue) reaches."""
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+
+from config.urls import handler404, urlpatterns as project_urlpatterns  # noqa: F401 (handler404 re-exported)
+from integrations.messenger import signature
+
+BARE_SECRET = "bench-bare-secret"
+
+
+@csrf_exempt
+def bare(request):
+    body = request.read(settings.WEBHOOK_MAX_BODY_BYTES + 1)
+    if signature.matching_secret(body, request.headers.get("X-Hub-Signature-256"), [BARE_SECRET]) is None:
+        return JsonResponse({"error": "invalid signature"}, status=403)
+    return HttpResponse("OK", content_type="text/plain")
+
+
+urlpatterns = [path("bench/bare/", bare), *project_urlpatterns]

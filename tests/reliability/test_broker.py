@@ -1,0 +1,253 @@
+"""Losing the worker or the broker loses nothing.
+
+- A Celery worker killed in the middle of processing a webhook event: its transaction rolls back, the task
+  was not acknowledged (acks_late), and the event is processed again later, exactly once (the redelivered
+  task and the sweep's copy both run; the second finds the receipt processed and skips it).
+- Redis down: the webhook is still accepted (200) and stored; once Redis is back the sweep queues it, a
+  worker processes it and a connected inbox websocket receives the message frame.
+
+Real PostgreSQL, real Redis, real `celery worker` processes (killed with SIGKILL). Skipped only without
+REDIS_URL / DATABASE_URL (CI always sets both; tests/conftest.py refuses CI without them).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from config.celery import app as celery_app
+from inbox.consumers import InboxConsumer
+from inbox.models import InboxEvent, Message
+from integrations.models import WebhookReceipt
+from integrations.tasks import webhook_receipts_sweep
+from tests import factories
+from tests.reliability.support import isolated_broker_url, unique_queue, use_broker, wait_for
+from tests.webhooks import line_body, line_text, messenger_body, messenger_text, post_line, post_messenger
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not (os.environ.get("REDIS_URL") and os.environ.get("DATABASE_URL")),
+        reason="needs Redis and PostgreSQL (REDIS_URL, DATABASE_URL); CI always sets both",
+    ),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+DEAD_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused at once
+
+
+def child_database_url() -> str:
+    """The database pytest-django made for this run, as a URL a child process can use."""
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+class WorkerProcess:
+    """`celery worker` in a child process on the test's queue; its log is read to see what each task returned."""
+
+    def __init__(self, tmp_path: Path, queue: str, *, stall_file: Path | None = None, visibility_timeout: int = 3600):
+        self.log_path = tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.reliability.worker_settings",
+            "DATABASE_URL": child_database_url(),
+            # Nothing leaves the machine: platform calls (profile look-ups) hit a closed local port.
+            "GRAPH_API_BASE": "http://127.0.0.1:9/graph/v25.0",
+            "LINE_API_BASE": "http://127.0.0.1:9/line",
+            "LINE_DATA_API_BASE": "http://127.0.0.1:9/line-data",
+            "PLATFORM_MAX_ATTEMPTS": "1",
+            "SECRET_KEY": "reliability-test-worker",
+            "RELIABILITY_BROKER_URL": isolated_broker_url(),
+            "RELIABILITY_QUEUE": queue,
+            "RELIABILITY_VISIBILITY_TIMEOUT": str(visibility_timeout),
+            "LOG_LEVEL": "INFO",
+            "PYTHONPATH": str(ROOT),
+        }
+        env.pop("RELIABILITY_STALL_FILE", None)
+        if stall_file is not None:
+            env["RELIABILITY_STALL_FILE"] = str(stall_file)
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", queue, "-l", "info",
+             "-n", f"reliability-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        if not wait_for(lambda: "ready." in self.output() or self.process.poll() is not None, timeout=60):
+            self.stop()
+            raise RuntimeError("the worker did not start:\n" + self.output())
+        if self.process.poll() is not None:
+            raise RuntimeError("the worker exited:\n" + self.output())
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def results(self) -> list[str]:
+        """What each webhook_receipt_process run returned, in order."""
+        return re.findall(r"webhook_receipt_process\[[^\]]+\] succeeded in [\d.e-]+s: '(\w+)'", self.output())
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+        self.log.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.log.close()
+
+
+@pytest.fixture
+def queue():
+    """A queue of this test's own on the reliability broker; the app's Celery settings are restored after."""
+    saved = (
+        celery_app.conf.broker_url,
+        celery_app.conf.broker_transport_options,
+        celery_app.conf.task_default_queue,
+        celery_app.conf.task_always_eager,
+    )
+    name = unique_queue()
+    celery_app.conf.task_always_eager = False
+    use_broker(isolated_broker_url(), queue=name)
+    try:
+        yield name
+    finally:
+        broker, options, default_queue, eager = saved
+        use_broker(broker, queue=default_queue, transport_options=options)
+        celery_app.conf.task_always_eager = eager
+        redis.Redis.from_url(isolated_broker_url()).delete(name)
+
+
+@pytest.fixture
+def workers(tmp_path):
+    started: list[WorkerProcess] = []
+
+    def start(queue: str, **kwargs) -> WorkerProcess:
+        worker = WorkerProcess(tmp_path, queue, **kwargs)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        if worker.process.poll() is None:
+            worker.stop()
+
+
+def backdate_receipts(minutes: int = 10) -> None:
+    """The sweep takes receipts older than five minutes: make ours that old."""
+    WebhookReceipt.objects.update(received_at=timezone.now() - dt.timedelta(minutes=minutes))
+
+
+class WorkerKilledTests:
+    def test_killed_mid_processing_the_event_is_processed_again_once(self, queue, workers, tmp_path, messenger_channel, client):
+        stall = tmp_path / "stalled"
+        first = workers(queue, stall_file=stall)
+        page = messenger_channel.external_id
+        body = messenger_body(page, messenger_text("6000000000000077", page, "m_killed", "付款了"))
+        assert post_messenger(client, body, "test-app-secret").status_code == 200
+
+        # The worker is inside the receipt's transaction (the message row written, not committed): kill it.
+        assert wait_for(lambda: stall.exists(), timeout=30), first.output()
+        first.kill()
+        receipt = WebhookReceipt.objects.get()
+        assert receipt.status == WebhookReceipt.Status.RECEIVED and receipt.attempts == 0
+        assert not Message.objects.exists()  # rolled back with the dead worker's connection
+
+        # Later: the beat's sweep finds the receipt still RECEIVED and queues it again, and the killed
+        # worker's unacknowledged task comes back once its visibility timeout has passed.
+        backdate_receipts()
+        assert webhook_receipts_sweep() == 1
+        second = workers(queue, visibility_timeout=1)
+        assert wait_for(lambda: len(second.results()) == 2, timeout=30), second.output()
+        assert sorted(second.results()) == ["processed", "skipped"]
+
+        receipt.refresh_from_db()
+        assert receipt.status == WebhookReceipt.Status.PROCESSED and receipt.attempts == 1
+        assert Message.objects.filter(platform_message_id="m_killed").count() == 1
+        added = [e for e in InboxEvent.objects.all() if e.payload.get("type") == "message" and e.payload.get("op") == "add"]
+        assert len(added) == 1  # staff saw it once
+        assert webhook_receipts_sweep() == 0  # nothing left behind
+
+
+async def _receive_message_frames(communicator: WebsocketCommunicator, texts: set[str], timeout: float = 20.0) -> dict[str, dict]:
+    """The `message add` frames carrying `texts`, in whatever order they come (other frames are skipped)."""
+    found: dict[str, dict] = {}
+    deadline = timezone.now() + dt.timedelta(seconds=timeout)
+    while set(found) != texts and timezone.now() < deadline:
+        frame = await communicator.receive_json_from(timeout=timeout)
+        if frame.get("type") == "message" and frame.get("op") == "add" and frame["message"]["text"] in texts:
+            found[frame["message"]["text"]] = frame
+    return found
+
+
+class RedisDownTests:
+    async def test_webhooks_are_accepted_while_redis_is_down_and_processed_when_it_is_back(
+        self, queue, workers, messenger_channel, line_channel
+    ):
+        page = messenger_channel.external_id
+        client = Client()
+
+        # Redis goes down: the broker is unreachable.
+        use_broker(DEAD_BROKER, queue=queue)
+        m_body = messenger_body(page, messenger_text("6000000000000088", page, "m_during_outage", "Redis 掛了嗎"))
+        l_body = line_body(line_channel.line_destination, line_text("U" + "f" * 32, "01RELIABILITYOUTAGE00000001", "還在嗎"))
+        started = timezone.now()
+        m_response = await sync_to_async(post_messenger)(client, m_body, "test-app-secret")
+        l_response = await sync_to_async(post_line)(client, line_channel, l_body, "8c570fa6dd201bb328f1c1eac23a96d8")
+        assert (m_response.status_code, l_response.status_code) == (200, 200)
+        assert (timezone.now() - started).total_seconds() < 2  # still a fast ACK (LINE waits 2 s at most)
+
+        @sync_to_async
+        def stored():
+            return sorted(WebhookReceipt.objects.values_list("dedupe_key", "status")), Message.objects.count()
+
+        receipts, messages = await stored()
+        assert [status for _, status in receipts] == ["received", "received"]
+        assert any("m_during_outage" in key for key, _ in receipts) and any("OUTAGE" in key for key, _ in receipts)
+        assert messages == 0
+
+        # Redis is back. A staff inbox is open; the beat's next sweep queues what was left; a worker runs.
+        use_broker(isolated_broker_url(), queue=queue)
+        agent = await sync_to_async(factories.staff_user)("agent")
+        communicator = WebsocketCommunicator(InboxConsumer.as_asgi(), "/ws/inbox/")
+        communicator.scope["user"] = agent
+        connected, _ = await communicator.connect()
+        assert connected
+        try:
+            await sync_to_async(backdate_receipts)()
+            assert await sync_to_async(webhook_receipts_sweep)() == 2
+            worker = await sync_to_async(workers)(queue)
+            frames = await _receive_message_frames(communicator, {"Redis 掛了嗎", "還在嗎"})
+            assert set(frames) == {"Redis 掛了嗎", "還在嗎"}, worker.output()
+            assert {frame["message"]["direction"] for frame in frames.values()} == {"inbound"}
+        finally:
+            await communicator.disconnect()
+
+        @sync_to_async
+        def settled():
+            return (
+                sorted(WebhookReceipt.objects.values_list("status", flat=True)),
+                sorted(Message.objects.values_list("text", flat=True)),
+            )
+
+        assert await settled() == (["processed", "processed"], ["Redis 掛了嗎", "還在嗎"])
+        assert sorted(worker.results()) == ["processed", "processed"]
+        assert await sync_to_async(webhook_receipts_sweep)() == 0

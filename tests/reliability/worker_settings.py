@@ -1,0 +1,16 @@
+"""Settings for a Celery worker the reliability tests start in a child process (and may kill).
+
+The project's settings, with the broker, queue and visibility timeout the test chose, and optionally an
+inbound-event handler that stalls in the middle of processing (inside the receipt's transaction) so the
+test can kill the worker at that exact point.
+"""
+import os
+
+from config.settings import *  # noqa: F401,F403
+
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BROKER_URL = os.environ["RELIABILITY_BROKER_URL"]
+CELERY_TASK_DEFAULT_QUEUE = os.environ["RELIABILITY_QUEUE"]
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("RELIABILITY_VISIBILITY_TIMEOUT", "3600"))}
+if os.environ.get("RELIABILITY_STALL_FILE"):
+    INBOUND_EVENT_HANDLER = "tests.reliability.stall.ingest_then_stall"

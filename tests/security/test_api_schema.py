@@ -1,0 +1,107 @@
+"""Schemathesis against /api/schema/, in-process (WSGI), as a signed-in admin by token: for every operation
+the schema describes (any app's), generated valid and invalid requests never get a 500, and every answer
+matches the schema (status code documented, body and content type as declared).
+
+Bounded: a few examples per operation (SCHEMATHESIS_MAX_EXAMPLES, default 10), so this stays around two
+minutes of the suite; raise it locally to dig deeper.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from django.urls import resolve
+from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis.errors import Unsatisfiable
+from rest_framework.authtoken.models import Token
+from schemathesis.generation import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests import factories
+
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "10"))
+# Every app's API is checked for 500s. Schema conformance is checked for every app too, except those listed
+# here: apps still being written elsewhere whose schemas don't yet match their answers (their 400s carry DRF's
+# {"field": [...]} where {"detail"} is declared, 404s undocumented). Reported to their authors; an app leaves
+# this list once its schema is clean, and a new app is checked in full from the start.
+NOT_YET_CONFORMING = {"customers", "orders"}  # apps (the first part of the view's module)
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance, response_headers_conformance]
+
+
+@pytest.fixture
+def wsgi_app():
+    """Django's WSGI handler, minus what Django's test client also turns off: closing the database
+    connection after each request (it would end the test's transaction)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(db, wsgi_app, messenger_channel, line_channel):
+    # Something real to find: conversations with messages on both platforms (ids 1.. are likely guesses).
+    for channel in (messenger_channel, line_channel):
+        for n in range(3):
+            factories.conversation(channel, name=f"Buyer {n}")
+    return schemathesis.openapi.from_wsgi("/api/schema/", wsgi_app)
+
+
+@pytest.fixture
+def token(db):
+    return Token.objects.create(user=factories.staff_user("schema-admin", admin=True)).key
+
+
+def operations():
+    """Every operation of the schema, read once at collection (the schema view touches no database).
+    Schemathesis's own pytest integration (`from_fixture`) doesn't run on pytest 9, so the test drives
+    Hypothesis itself, one test per operation."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        loaded = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return sorted(result.ok().label for result in loaded.get_all_operations())
+
+
+@pytest.mark.parametrize("label", operations())
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
+def test_api_matches_its_schema_and_never_fails(api_schema, token, label, mode):
+    operation = next(r.ok() for r in api_schema.get_all_operations() if r.ok().label == label)
+    view = resolve(re.sub(r"\{[^}]+\}", "1", label.split(" ", 1)[1])).func
+    app = getattr(view, "cls", view).__module__.split(".")[0]
+    checks = [not_a_server_error] if app in NOT_YET_CONFORMING else CHECKS
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @hypothesis_settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        derandomize=True,  # the same cases every run: a CI failure reproduces
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
+    def run(case):
+        case.call_and_validate(headers={"Authorization": f"Token {token}"}, checks=checks)
+
+    try:
+        run()
+    except Unsatisfiable:
+        # Nothing can be made invalid for an operation without parameters or body (e.g. a plain list).
+        assert mode is GenerationMode.NEGATIVE, label
+        pytest.skip("no invalid request can be generated for this operation")
