@@ -14,13 +14,13 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/inbox_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
 
 
-def bench_env(**extra: str) -> dict[str, str]:
+def bench_env(database: str = "inbox_bench", **extra: str) -> dict[str, str]:
     """The environment of every process a benchmark starts: its own database and Redis database, production
     settings (no DEBUG: it would keep every SQL query in memory), and platform APIs on a closed local port
     (nothing leaves the machine)."""
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+        DATABASE_URL=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL).rsplit("/", 1)[0] + "/" + database,
         REDIS_URL=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
         DJANGO_SETTINGS_MODULE="bench.settings",
         SECRET_KEY="benchmark-only-secret-key",
@@ -42,8 +42,8 @@ def bench_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def use_bench_env() -> None:
-    os.environ.update(bench_env())
+def use_bench_env(database: str = "inbox_bench") -> None:
+    os.environ.update(bench_env(database))
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
 

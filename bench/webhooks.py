@@ -3,7 +3,7 @@
     .venv/bin/python bench/webhooks.py [--rates 200,400,800,1200] [--seconds 10]
 
 Starts, on this machine: daphne (the app, `bench.settings`), a Celery worker (prefork) on Redis, both on the
-benchmark's own PostgreSQL database (`inbox_bench`, created and migrated if missing) and Redis database 12.
+benchmark's own PostgreSQL database (`inbox_bench_webhooks`, created and migrated if missing) and Redis database 12.
 Then a load generator in another process sends signed Messenger and LINE webhooks over loopback (keep-alive
 HTTP/1.1, several events per delivery as the platforms batch them, mixed event types, 5% of deliveries sent
 twice) while a staff inbox websocket is connected. It reports:
@@ -28,6 +28,7 @@ import random
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,6 +41,7 @@ APP_SECRET = "bench-app-secret"
 LINE_DEST = "U" + "5" * 32
 LINE_SECRET = "bench-line-secret"
 BARE_SECRET = "bench-bare-secret"
+DATABASE = "inbox_bench_webhooks"  # its own: benchmark 2's 100,000 chats stay where they are
 
 
 # --- The load generator's side (its own process; no Django) ------------------------------------------------
@@ -189,8 +191,8 @@ class Websocket:
             elif opcode == 0x8:
                 return
             elif opcode == 0x1 and (b'"op": "add"' in payload[:200] or b'"op":"add"' in payload[:200]):
-                # The frame names the text twice (the message, the conversation's last message): count it once.
-                for token in set(token_re.findall(payload[:3000])):
+                # Only the message itself: the frame's conversation part may name another message (its last one).
+                for token in set(token_re.findall(payload.split(b'"conversation"', 1)[0])):
                     self.seen.setdefault(token.decode(), []).append(now)
 
 
@@ -356,7 +358,7 @@ def setup_data(customers: int) -> dict:
 
 
 def start(cmd: list[str], log: Path, **env: str) -> subprocess.Popen:
-    return subprocess.Popen(cmd, cwd=ROOT, env=bench_env(**env), stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(cmd, cwd=ROOT, env=bench_env(DATABASE, **env), stdout=open(log, "w"), stderr=subprocess.STDOUT)
 
 
 def wait_http(port: int, timeout: float = 60) -> None:
@@ -387,9 +389,13 @@ def exactly_once(result: dict, settle_seconds: float) -> dict:
     from inbox.models import InboxEvent, Message
     from integrations.models import WebhookReceipt
 
-    deadline = time.monotonic() + settle_seconds
+    # The worker may be behind when the load stops: wait for it, and measure how fast it drains.
+    start, backlog = time.monotonic(), WebhookReceipt.objects.filter(status="received").count()
+    deadline = start + settle_seconds
     while time.monotonic() < deadline and WebhookReceipt.objects.filter(status="received").exists():
         time.sleep(0.5)
+    drained = backlog - WebhookReceipt.objects.filter(status="received").count()
+    drain_rate = drained / (time.monotonic() - start) if backlog else None
     receipts = WebhookReceipt.objects.count()
     by_status = dict(WebhookReceipt.objects.values_list("status").annotate(n=Count("id")))
     doubled_receipts = WebhookReceipt.objects.values("platform", "dedupe_key").annotate(n=Count("id")).filter(n__gt=1).count()
@@ -398,6 +404,8 @@ def exactly_once(result: dict, settle_seconds: float) -> dict:
     added = InboxEvent.objects.filter(payload__type="message", payload__op="add").count()
     expected_messages = result["tokens_timed"] + result.get("tokens_saturation", 0)
     return {
+        "backlog_when_load_stopped": backlog,
+        "worker_drain_events_per_s": round(drain_rate, 1) if drain_rate else None,
         "events_sent_unique": result["unique_events"],
         "events_sent_duplicate": result["duplicate_events"],
         "receipts": receipts,
@@ -418,6 +426,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="per rate")
     parser.add_argument("--saturation-seconds", type=float, default=8.0)
     parser.add_argument("--duplicates", type=float, default=0.05)
+    parser.add_argument("--settle-seconds", type=float, default=600, help="how long to wait for the worker's backlog")
     parser.add_argument("--customers", type=int, default=2000, help="per platform")
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections of the load generator")
     parser.add_argument("--worker-concurrency", type=int, default=2)
@@ -426,13 +435,13 @@ def main() -> int:
     args = parser.parse_args()
 
     load_before = " ".join(open("/proc/loadavg").read().split()[:3])
-    use_bench_env()
+    use_bench_env(DATABASE)
     ensure_database()
     import redis
 
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()  # the benchmark's own Redis database only
     data = setup_data(args.customers)
-    logs = ROOT / "bench" / ".logs"
+    logs = Path(tempfile.gettempdir()) / "inbox-bench-logs"  # daphne's and the worker's output, if something fails
     logs.mkdir(exist_ok=True)
     daphne = start([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(args.port), "config.asgi:application"], logs / "daphne.log")
     worker = start(
@@ -456,7 +465,7 @@ def main() -> int:
         result = receive.recv()
         result["load_before"] = load_before
         generator.join()
-        checks = exactly_once(result, settle_seconds=60)
+        checks = exactly_once(result, settle_seconds=args.settle_seconds)
     finally:
         for process in (daphne, worker):
             process.terminate()

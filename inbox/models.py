@@ -69,6 +69,8 @@ class Conversation(models.Model):
             models.Index(fields=["channel", "-activity_at", "-id"], name="conv_channel_activity_idx"),
             models.Index(fields=["assignee", "-activity_at"], name="conv_assignee_idx"),
             models.Index(fields=["last_inbound_at"], name="conv_last_inbound_idx"),
+            # The unread counts every list request and event shows (migration 0002_bench_indexes).
+            models.Index(fields=["channel", "id"], condition=models.Q(unread_count__gt=0), name="conv_unread_channel_idx"),
         ]
 
     def __str__(self) -> str:

@@ -93,7 +93,10 @@ def conversation_list(
             qs = qs.filter(Q(**{f"{key}__lt": after_key}) | Q(**{key: after_key, "pk__lt": after_pk}))
         else:
             qs = qs.filter(Q(**{f"{key}__gt": after_key}) | Q(**{key: after_key, "pk__gt": after_pk}))
-    order = [F(key).desc(nulls_last=True), "-pk"] if descending else [F(key).asc(), "pk"]
+    # Plain DESC (not NULLS LAST): conversations without activity are filtered out above, and only this order
+    # matches conv_activity_idx / conv_channel_activity_idx, so PostgreSQL walks the index instead of sorting
+    # every conversation (bench/inbox_scale.py: ~90 ms -> ~1 ms at 100,000 conversations).
+    order = [F(key).desc(), "-pk"] if descending else [F(key).asc(), "pk"]
     rows = list(
         qs.select_related("channel", "contact", "assignee", "last_message").prefetch_related("tags").order_by(*order)[: limit + 1]
     )

@@ -24,6 +24,9 @@ from integrations import services as channel_services
 from integrations.models import Channel
 from integrations.sandbox import services as sandbox
 
+# Assertions wait up to 15 s: CI machines are busy (two cores, a database, a broker, two servers).
+expect.set_options(timeout=15_000)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -112,13 +115,13 @@ def signed_in_page(browser, app: App, username: str, password: str, *, locale: s
     """A new browser window, signed in through the login form."""
     context = browser.new_context(viewport=VIEWPORT, locale=locale)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)
     page.goto(f"{app.url}/inbox/")
     page.get_by_test_id("username").fill(username)
     page.get_by_test_id("password").fill(password)
     page.get_by_test_id("login").click()
     page.wait_for_url(f"{app.url}/inbox/**")
-    expect(page.locator("#inbox[data-live='1']")).to_be_attached()  # the live socket is connected
+    expect(page.locator("#inbox[data-live='1']")).to_be_attached(timeout=20_000)  # the live socket is connected
     return page
 
 

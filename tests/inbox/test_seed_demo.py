@@ -23,5 +23,10 @@ def test_seed_demo_is_idempotent_and_prints_logins(capsys):
     assert [p.is_primary for p in pages] == [True, False]
     assert Channel.objects.filter(platform="line").count() == 1
     assert Conversation.objects.count() == 50
+    from customers.models import ContactBinding, Customer
+    from orders.models import Product
+
+    assert Customer.objects.count() == 30 and ContactBinding.objects.count() == 30
+    assert Product.objects.exists()
     # Some windows open, some human-agent only, some closed: the demo shows every banner.
     assert Conversation.objects.filter(channel__platform="messenger").values("last_inbound_at").distinct().count() > 5

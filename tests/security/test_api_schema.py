@@ -2,7 +2,7 @@
 the schema describes (any app's), generated valid and invalid requests never get a 500, and every answer
 matches the schema (status code documented, body and content type as declared).
 
-Bounded: a few examples per operation (SCHEMATHESIS_MAX_EXAMPLES, default 10), so this stays around two
+Bounded: a few examples per operation (SCHEMATHESIS_MAX_EXAMPLES, default 5), so this stays around two
 minutes of the suite; raise it locally to dig deeper.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ from schemathesis.checks import (
 
 from tests import factories
 
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "10"))
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "5"))
 # Every app's API is checked for 500s. Schema conformance is checked for every app too, except those listed
 # here: apps still being written elsewhere whose schemas don't yet match their answers (their 400s carry DRF's
 # {"field": [...]} where {"detail"} is declared, 404s undocumented). Reported to their authors; an app leaves

@@ -65,6 +65,7 @@ class Command(BaseCommand):
             channels = self.seed_channels()
             self.seed_conversations(channels)
             self.seed_saved_replies_and_tags()
+            self.seed_customers()
             call_command("seed_catalog")
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         for username, password in passwords.items():
@@ -164,6 +165,29 @@ class Command(BaseCommand):
         tags = [Tag.objects.get_or_create(name=name)[0] for name in TAGS]
         for n, conversation in enumerate(Conversation.objects.order_by("pk")[:12]):
             conversation.tags.add(tags[n % len(tags)])
+
+    def seed_customers(self) -> None:
+        """30 members, each bound to one of the demo chats, with an address and some store credit."""
+        from customers import services as customers
+        from customers.models import ContactBinding, Customer
+
+        contacts = list(Contact.objects.order_by("pk")[:30])
+        for n, contact in enumerate(contacts):
+            if ContactBinding.objects.filter(contact=contact).exists():
+                continue
+            email = f"member{n + 1:02d}@example.com"
+            customer = Customer.objects.filter(email=email).first()
+            if customer is None:
+                customer = customers.create_customer(
+                    name=contact.display_name, email=email, phone=f"0912{n + 1:06d}", source=Customer.Source.INBOX, actor=self.agent
+                )
+                customers.add_address(
+                    customer=customer, actor=self.agent, recipient_name=contact.display_name, recipient_phone=f"0912{n + 1:06d}",
+                    postal_code="110", city="台北市", district="信義區", street=f"市府路 {n + 1} 號",
+                )
+                if n % 3 == 0:
+                    customers.adjust_credit(customer=customer, amount=200, reason="demo", actor=self.agent)
+            customers.bind_contact(contact=contact, customer=customer, actor=self.agent)
 
     def add_history(self, rng, conversation, channel, last_inbound, n) -> None:
         turns = rng.randint(2, 6)
