@@ -116,6 +116,10 @@ class QuickOrderBrowserTests:
         result = panel.get_by_test_id("qo-created")
         expect(result).to_be_visible()
         expect(result).to_contain_text("NT$1,859")
+        # The confirmation link goes out from the panel (an automated message inside the 24-hour window).
+        expect(panel.get_by_test_id("qo-link-window")).to_contain_text("24 hours")
+        panel.get_by_test_id("qo-send-link").click()
+        expect(panel.get_by_test_id("qo-link-result")).to_have_text("Sent")
 
         order = orm(lambda: Order.objects.get())
         assert order.total == 1859 == int(result.get_attribute("data-total"))

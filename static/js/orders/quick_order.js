@@ -458,6 +458,33 @@
     done.hidden = false;
     panel.querySelector(".qo-body").disabled = true;
     document.dispatchEvent(new CustomEvent("orders:created", { detail: result.data }));
+    await offerLink(result.data.id, done);
+  }
+
+  // After the order: say what sending its confirmation link would do now (free reply, paid push, or
+  // not allowed and why), then send it on one click.
+  async function offerLink(orderId, after) {
+    const zh = document.documentElement.lang.startsWith("zh");
+    const box = el("div", { className: "qo-link", testid: "qo-link" });
+    const note = el("p", { className: "hint", testid: "qo-link-window" });
+    const send = el("button", { type: "button", className: "primary", testid: "qo-send-link" }, zh ? "傳送訂單確認連結" : "Send confirmation link");
+    const outcome = el("p", { testid: "qo-link-result" });
+    box.append(note, send, outcome);
+    after.after(box);
+    const decision = await api("GET", "orders/" + orderId + "/link/");
+    const window = decision.ok && decision.data.window;
+    if (window) note.textContent = window.reason;
+    send.disabled = Boolean(window && !window.allowed);
+    send.addEventListener("click", async function () {
+      send.disabled = true;
+      const sent = await api("POST", "orders/" + orderId + "/link/");
+      if (sent.ok && sent.data.sent) {
+        outcome.textContent = zh ? "已傳送" : "Sent";
+      } else {
+        outcome.textContent = (sent.data && (sent.data.reason || sent.data.detail)) || ("Error " + sent.status);
+        send.disabled = false;
+      }
+    });
   }
 
   document.addEventListener("click", function (e) {
