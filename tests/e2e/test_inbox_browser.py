@@ -82,6 +82,9 @@ class InboxBrowserTests:
 
         messenger_row = agent_page.locator("li.row", has_text="想訂兩件")
         messenger_row.locator("a").click()
+        # The chat page's scripts are running once its socket is live: only then do the buttons act.
+        expect(agent_page.get_by_test_id("chat-header")).to_be_visible()
+        expect(agent_page.locator("#inbox[data-live='1'][data-conversation]:not([data-conversation=''])")).to_be_attached()
         agent_page.get_by_test_id("take").click()
         expect(agent_page.get_by_test_id("assign")).to_have_value(str(agent.pk))
         agent_page.get_by_test_id("star").click()
