@@ -6,7 +6,10 @@ import os
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
 
+from inbox.permissions import AGENTS
 from integrations import services as channel_services
 
 
@@ -58,3 +61,44 @@ def line_channel(db):
         access_token="LINE-TOKEN-1",
         destination="U8e742f61d673b39c7fff3cecb7536ef0",
     )
+
+
+# --- Staff in each role, and API clients signed in as them (shared by the API tests) ---------------
+
+@pytest.fixture
+def agent(django_user_model):
+    user = django_user_model.objects.create_user(username="amy", first_name="Amy", last_name="Lin")
+    user.groups.add(Group.objects.get_or_create(name=AGENTS)[0])
+    return user
+
+
+@pytest.fixture
+def shop_admin(django_user_model):
+    return django_user_model.objects.create_superuser(username="boss")
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    """Signed in, but neither admin nor agent."""
+    return django_user_model.objects.create_user(username="visitor")
+
+
+def signed_in_api(user) -> APIClient:
+    client = APIClient()
+    client.force_login(user)  # a real session: SessionAuthentication, as the staff page uses it
+    return client
+
+
+@pytest.fixture
+def agent_api(agent):
+    return signed_in_api(agent)
+
+
+@pytest.fixture
+def admin_api(shop_admin):
+    return signed_in_api(shop_admin)
+
+
+@pytest.fixture
+def outsider_api(outsider):
+    return signed_in_api(outsider)

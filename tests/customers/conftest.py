@@ -4,53 +4,26 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from django.contrib.auth.models import Group
-from rest_framework.test import APIClient
 
 from customers import services
 from customers.models import MemberTier
 from inbox.models import Contact, Conversation
-from inbox.permissions import AGENTS
 
 _numbers = itertools.count(1)
 
 
-@pytest.fixture
-def agent(django_user_model):
-    user = django_user_model.objects.create_user(username="amy")
-    user.groups.add(Group.objects.get_or_create(name=AGENTS)[0])
-    return user
 
 
-@pytest.fixture
-def shop_admin(django_user_model):
-    return django_user_model.objects.create_superuser(username="boss")
 
 
-@pytest.fixture
-def outsider(django_user_model):
-    return django_user_model.objects.create_user(username="visitor")
 
 
-def _api(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
-@pytest.fixture
-def agent_api(agent):
-    return _api(agent)
 
 
-@pytest.fixture
-def admin_api(shop_admin):
-    return _api(shop_admin)
 
 
-@pytest.fixture
-def outsider_api(outsider):
-    return _api(outsider)
 
 
 @pytest.fixture

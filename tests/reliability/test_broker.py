@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import redis
 from asgiref.sync import sync_to_async
+from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.db import connection
 from django.test import Client
@@ -198,6 +199,16 @@ async def _receive_message_frames(communicator: WebsocketCommunicator, texts: se
     return found
 
 
+@pytest.fixture
+def fresh_channel_layer():
+    """The Redis channel layer this async test uses keeps locks and connections bound to the test's event
+    loop; forget it afterwards, so later tests (and the Daphne processes the browser tests fork from this
+    one) build their own instead of inheriting a layer tied to a closed loop."""
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.mark.usefixtures("fresh_channel_layer")
 class RedisDownTests:
     async def test_webhooks_are_accepted_while_redis_is_down_and_processed_when_it_is_back(
         self, queue, workers, messenger_channel, line_channel

@@ -7,7 +7,6 @@ import itertools
 import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from inbox.models import Contact, Conversation, Message
 from inbox.permissions import ADMINS, AGENTS
@@ -18,11 +17,6 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-@pytest.fixture
-def agent(django_user_model):
-    user = django_user_model.objects.create_user(username="amy", first_name="Amy", last_name="Lin")
-    user.groups.add(Group.objects.get_or_create(name=AGENTS)[0])
-    return user
 
 
 @pytest.fixture
@@ -32,9 +26,6 @@ def other_agent(django_user_model):
     return user
 
 
-@pytest.fixture
-def shop_admin(django_user_model):
-    return django_user_model.objects.create_superuser(username="boss")
 
 
 @pytest.fixture
@@ -44,31 +35,14 @@ def group_admin(django_user_model):
     return user
 
 
-@pytest.fixture
-def outsider(django_user_model):
-    """Signed in, but neither admin nor agent."""
-    return django_user_model.objects.create_user(username="visitor")
 
 
-def _signed_in(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)  # a real session: SessionAuthentication, as the staff page uses it
-    return client
 
 
-@pytest.fixture
-def agent_api(agent):
-    return _signed_in(agent)
 
 
-@pytest.fixture
-def admin_api(shop_admin):
-    return _signed_in(shop_admin)
 
 
-@pytest.fixture
-def outsider_api(outsider):
-    return _signed_in(outsider)
 
 
 @pytest.fixture
