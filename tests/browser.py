@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import pytest
+from asgiref.sync import SyncToAsync
+from channels.layers import channel_layers
 from playwright.sync_api import expect
 from channels.testing.live import make_application
 from daphne.testing import DaphneProcess
@@ -68,6 +71,10 @@ class App:
 @pytest.fixture
 def app(live_server, settings, transactional_db, monkeypatch) -> App:
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Earlier async tests leave asgiref's single-thread executor with a thread that a fork doesn't copy;
+    # the Daphne child's ORM calls from async code would wait on it forever. Give the child fresh ones.
+    SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
+    channel_layers.backends.clear()
     sandbox_url = live_server.url
     settings.GRAPH_API_BASE = f"{sandbox_url}/sandbox/graph/v25.0"
     settings.LINE_API_BASE = f"{sandbox_url}/sandbox/line"

@@ -18,11 +18,12 @@ import signal
 import subprocess
 import sys
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import redis
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync, sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.db import connection
@@ -200,15 +201,20 @@ async def _receive_message_frames(communicator: WebsocketCommunicator, texts: se
 
 
 @pytest.fixture
-def fresh_channel_layer():
-    """The Redis channel layer this async test uses keeps locks and connections bound to the test's event
-    loop; forget it afterwards, so later tests (and the Daphne processes the browser tests fork from this
-    one) build their own instead of inheriting a layer tied to a closed loop."""
+def fork_safe_afterwards():
+    """After this async test, leave nothing that a process forked later would inherit half-alive.
+
+    The browser tests fork Daphne from this process. asgiref runs thread-sensitive calls (the ORM from async
+    code) on one shared single-thread executor; a fork copies that executor but not its thread, so in the child
+    every such call would queue forever (the inbox's socket never connects). Give asgiref a fresh executor,
+    whose thread will be started where it is first used, and forget the channel layer bound to this test's loop.
+    """
     yield
+    SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
     channel_layers.backends.clear()
 
 
-@pytest.mark.usefixtures("fresh_channel_layer")
+@pytest.mark.usefixtures("fork_safe_afterwards")
 class RedisDownTests:
     async def test_webhooks_are_accepted_while_redis_is_down_and_processed_when_it_is_back(
         self, queue, workers, messenger_channel, line_channel
