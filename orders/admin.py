@@ -7,6 +7,7 @@ from orders.models import (
     Coupon,
     DeliveryMethod,
     Gift,
+    OrderTag,
     PaymentMethod,
     Product,
     ProductTag,
@@ -80,6 +81,20 @@ class PaymentMethodAdmin(admin.ModelAdmin):
     list_display = ["name", "type", "is_hidden", "position"]
     list_editable = ["is_hidden", "position"]
     list_filter = ["type", "is_hidden"]
+
+
+@admin.register(OrderTag)
+class OrderTagAdmin(admin.ModelAdmin):
+    """The saved order tags the quick-order panel offers (staff can also save a typed tag from there)."""
+
+    list_display = ["name", "created_by", "created_at"]
+    search_fields = ["name"]
+    fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(CommerceSettings)

@@ -1,8 +1,9 @@
-"""The quick order's JSON API, mounted at /api/v1/: pricing, catalog, delivery, payment, stores, invoice.
+"""The quick order's JSON API, mounted at /api/v1/: pricing, catalog, delivery, payment, stores, invoice,
+orders and their drafts, custom products' pictures and the shop's saved order tags.
 
 One view per operation, `<Entity><Action>Api`, with nested serializers (the inbox's API is the model).
-Shop staff only (`IsInboxStaff`); nothing here writes: the catalog is managed in the Django admin, and
-`POST /quotes/` prices a cart without side effects.
+Shop staff only (`IsInboxStaff`; deleting a saved tag: administrators). The catalog is managed in the
+Django admin; `POST /quotes/` prices a cart without side effects; writes go through `orders.services`.
 
 Errors become answers, never 500s:
 - bad input -> DRF's 400 {"field": ["..."]};
@@ -17,17 +18,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers import selectors as customer_selectors
-from inbox.permissions import IsInboxStaff
+from inbox.permissions import IsInboxAdminOrReadOnly, IsInboxStaff
 from inbox.selectors import access_conversation
 from orders import pricing, selectors, services
 from orders.errors import DraftConflict, OrderConflict, OrdersError, QuickOrderUnavailable
 from orders.invoice import CarrierType, InvoiceError, InvoiceType, validate_invoice
 from orders.logistics import DELIVERY_RULES, PAY_AT_PICKUP, DeliveryType, PaymentType, StoreChain, store_directory
-from orders.models import CommerceSettings, DeliveryMethod
+from orders.models import CommerceSettings, DeliveryMethod, OrderTag
 
 MAX_CREDIT = 1_000_000_000
 MAX_ID = 2**63 - 1  # the database's integer range: larger ids are bad input, not a crash
@@ -69,6 +71,32 @@ class OrdersApi(APIView):
         if isinstance(exc, InvoiceError):
             return Response({k: [str(m) for m in v] for k, v in exc.errors.items()}, status=status.HTTP_400_BAD_REQUEST)
         return super().handle_exception(exc)
+
+    def validated(self, serializer_class: type[serializers.Serializer], data=None) -> dict:
+        """`data` (the request's body unless given, e.g. its query parameters) checked by `serializer_class`:
+        its validated data, or DRF's 400 {"field": ["..."]}."""
+        serializer = serializer_class(data=self.request.data if data is None else data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+# A write in the house's one shape (the inbox's `ConversationActionApi` is the model): the body checked by
+# `InputSerializer`, one service call in `act`, which returns the answer's body (201 when `creates`). A
+# subclass names its HTTP method, so the schema and the allowed methods stay explicit:
+# `def post(self, request, **kwargs): return self.perform(request, **kwargs)`; the path's arguments reach
+# `act` as keywords (e.g. `conversation_id`) once the body was checked. (Comments, not a docstring: DRF
+# would show a docstring in every subclass's schema.)
+class OrdersActionApi(OrdersApi):
+
+    InputSerializer: type[serializers.Serializer]
+    creates = False
+
+    def act(self, *, data: dict, user, **kwargs):
+        raise NotImplementedError
+
+    def perform(self, request, **kwargs) -> Response:
+        body = self.act(data=self.validated(self.InputSerializer), user=request.user, **kwargs)
+        return Response(body, status=status.HTTP_201_CREATED if self.creates else status.HTTP_200_OK)
 
 
 # --- Quotes ---------------------------------------------------------------------------------------------
@@ -283,7 +311,7 @@ class QuoteCustomDiscountInputSerializer(serializers.Serializer):
 
 
 @extend_schema(tags=["quick order"])
-class QuoteCreateApi(OrdersApi):
+class QuoteCreateApi(OrdersActionApi):
     class InputSerializer(serializers.Serializer):
         lines = QuoteLineInputSerializer(many=True, max_length=pricing.MAX_LINES)
         coupon_code = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
@@ -325,9 +353,9 @@ class QuoteCreateApi(OrdersApi):
         responses={200: QuoteSerializer, 400: ErrorSerializer},
     )
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        return self.perform(request)
+
+    def act(self, *, data, user):
         lines = []
         for line in data["lines"]:
             if line.get("variant_id") is not None:
@@ -346,7 +374,7 @@ class QuoteCreateApi(OrdersApi):
         if data["customer_id"] is not None:
             customer = customer_selectors.customer_get(data["customer_id"])
             if customer is None:
-                return Response({"customer_id": [str(_("This member no longer exists."))]}, status=status.HTTP_400_BAD_REQUEST)
+                raise serializers.ValidationError({"customer_id": [str(_("This member no longer exists."))]})
             balance = services.usable_credit_balance(customer=customer, now=now)
             coupon = selectors.coupon_by_code(data["coupon_code"]) if data["coupon_code"] else None
             coupon_uses = services.coupon_uses_by(customer=customer, coupon_id=coupon.pk) if coupon else 0
@@ -360,7 +388,7 @@ class QuoteCreateApi(OrdersApi):
             credit_requested=data["credit_amount"],
             coupon_customer_uses=coupon_uses,
         )
-        return Response(QuoteSerializer(pricing.quote(cart, context)).data)
+        return QuoteSerializer(pricing.quote(cart, context)).data
 
 
 # --- Catalog --------------------------------------------------------------------------------------------
@@ -424,9 +452,8 @@ class ProductListApi(OrdersApi):
         responses={200: ProductSerializer(many=True), 400: ErrorSerializer},
     )
     def get(self, request):
-        params = SearchFilterSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        products = selectors.product_list(q=params.validated_data["q"], limit=params.validated_data["limit"])
+        params = self.validated(SearchFilterSerializer, request.query_params)
+        products = selectors.product_list(q=params["q"], limit=params["limit"])
         return Response(ProductSerializer(products, many=True).data)
 
 
@@ -448,9 +475,8 @@ class GiftSerializer(serializers.Serializer):
 class GiftListApi(OrdersApi):
     @extend_schema(summary="Gifts (added at NT$0)", parameters=[SearchFilterSerializer], responses={200: GiftSerializer(many=True)})
     def get(self, request):
-        params = SearchFilterSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        gifts = selectors.gift_list(q=params.validated_data["q"])[: params.validated_data["limit"]]
+        params = self.validated(SearchFilterSerializer, request.query_params)
+        gifts = selectors.gift_list(q=params["q"])[: params["limit"]]
         return Response(GiftSerializer(gifts, many=True).data)
 
 
@@ -518,11 +544,10 @@ class PaymentMethodListApi(OrdersApi):
         responses={200: PaymentMethodSerializer(many=True), 400: ErrorSerializer},
     )
     def get(self, request):
-        params = self.FilterSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
+        params = self.validated(self.FilterSerializer, request.query_params)
         delivery = None
-        if "delivery" in params.validated_data:
-            delivery = DeliveryMethod.objects.filter(pk=params.validated_data["delivery"], is_hidden=False).first()
+        if "delivery" in params:
+            delivery = DeliveryMethod.objects.filter(pk=params["delivery"], is_hidden=False).first()
             if delivery is None:
                 return Response({"delivery": [str(_("This delivery method is not available."))]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(PaymentMethodSerializer(selectors.payment_method_list(delivery=delivery), many=True).data)
@@ -561,10 +586,8 @@ class StoreListApi(OrdersApi):
         responses={200: StoreSerializer(many=True), 400: ErrorSerializer},
     )
     def get(self, request):
-        params = self.FilterSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        data = params.validated_data
-        stores = store_directory().search(chain=data["chain"], q=data["q"], limit=data["limit"])
+        params = self.validated(self.FilterSerializer, request.query_params)
+        stores = store_directory().search(chain=params["chain"], q=params["q"], limit=params["limit"])
         return Response(StoreSerializer(stores, many=True).data)
 
 
@@ -572,7 +595,7 @@ class StoreListApi(OrdersApi):
 
 
 @extend_schema(tags=["quick order"])
-class InvoiceValidateApi(OrdersApi):
+class InvoiceValidateApi(OrdersActionApi):
     class InputSerializer(serializers.Serializer):
         type = serializers.ChoiceField(choices=InvoiceType.choices)
         carrier_type = serializers.ChoiceField(choices=CarrierType.choices, required=False, allow_blank=True, default="")
@@ -602,22 +625,21 @@ class InvoiceValidateApi(OrdersApi):
         responses={200: OutputSerializer, 400: OpenApiResponse(description='{"field": ["what is wrong"]}')},
     )
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        invoice = validate_invoice(**serializer.validated_data, currency=CommerceSettings.load().currency)
-        return Response(
-            self.OutputSerializer(
-                {
-                    "type": invoice.type.value,
-                    "carrier_type": invoice.carrier_type.value,
-                    "carrier_number": invoice.carrier_number,
-                    "business_number": invoice.business_number,
-                    "company_title": invoice.company_title,
-                    "love_code": invoice.love_code,
-                    "summary": invoice.summary(),
-                }
-            ).data
-        )
+        return self.perform(request)
+
+    def act(self, *, data, user):
+        invoice = validate_invoice(**data, currency=CommerceSettings.load().currency)
+        return self.OutputSerializer(
+            {
+                "type": invoice.type.value,
+                "carrier_type": invoice.carrier_type.value,
+                "carrier_number": invoice.carrier_number,
+                "business_number": invoice.business_number,
+                "company_title": invoice.company_title,
+                "love_code": invoice.love_code,
+                "summary": invoice.summary(),
+            }
+        ).data
 
 
 # --- Orders and drafts ----------------------------------------------------------------------------------
@@ -631,6 +653,7 @@ class OrderLineOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
     sku = serializers.CharField(allow_blank=True)
     options = serializers.CharField(allow_blank=True)
+    image_url = serializers.CharField(allow_blank=True, help_text="The product's picture (a custom product's uploaded one).")
     unit_price = serializers.IntegerField()
     quantity = serializers.IntegerField()
     line_total = serializers.IntegerField()
@@ -691,7 +714,9 @@ class ConflictSerializer(serializers.Serializer):
 
 
 @extend_schema(tags=["quick order"])
-class OrderCreateApi(OrdersApi):
+class OrderCreateApi(OrdersActionApi):
+    creates = True
+
     class InputSerializer(serializers.Serializer):
         conversation_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
         draft = serializers.DictField(help_text="The quick order's draft (see orders.services); re-priced on the server.")
@@ -705,11 +730,11 @@ class OrderCreateApi(OrdersApi):
         responses={201: OrderOutputSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 409: ConflictSerializer},
     )
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        conversation = access_conversation(request.user, serializer.validated_data["conversation_id"])
-        order = services.place_order(conversation=conversation, actor=request.user, draft=serializer.validated_data["draft"])
-        return Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
+        return self.perform(request)
+
+    def act(self, *, data, user):
+        conversation = access_conversation(user, data["conversation_id"])
+        return OrderOutputSerializer(services.place_order(conversation=conversation, actor=user, draft=data["draft"])).data
 
 
 @extend_schema(tags=["quick order"])
@@ -735,7 +760,7 @@ class DraftStateSerializer(serializers.Serializer):
 
 
 @extend_schema(tags=["quick order"])
-class OrderDraftApi(OrdersApi):
+class OrderDraftApi(OrdersActionApi):
     class InputSerializer(serializers.Serializer):
         data = serializers.DictField()
         version = serializers.IntegerField(min_value=0, max_value=2**31 - 1, help_text="The version last read.")
@@ -754,15 +779,16 @@ class OrderDraftApi(OrdersApi):
         responses={200: DraftStateSerializer, 403: ErrorSerializer, 409: ErrorSerializer},
     )
     def put(self, request, conversation_id: int):
-        conversation = access_conversation(request.user, conversation_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.save_draft(conversation=conversation, actor=request.user, **serializer.validated_data)
-        return Response(services.draft_state(conversation=conversation, actor=request.user))
+        return self.perform(request, conversation_id=conversation_id)
+
+    def act(self, *, data, user, conversation_id: int):
+        conversation = access_conversation(user, conversation_id)
+        services.save_draft(conversation=conversation, actor=user, **data)
+        return services.draft_state(conversation=conversation, actor=user)
 
 
 @extend_schema(tags=["quick order"])
-class OrderDraftEditingApi(OrdersApi):
+class OrderDraftEditingApi(OrdersActionApi):
     class InputSerializer(serializers.Serializer):
         editing = serializers.BooleanField(help_text="true: claim (or renew) editing; false: release it.")
 
@@ -771,14 +797,15 @@ class OrderDraftEditingApi(OrdersApi):
 
     @extend_schema(summary="Claim or release editing of the draft", request=InputSerializer, responses={200: DraftStateSerializer, 409: ErrorSerializer})
     def post(self, request, conversation_id: int):
-        conversation = access_conversation(request.user, conversation_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        if serializer.validated_data["editing"]:
-            services.claim_draft_editing(conversation=conversation, actor=request.user)
+        return self.perform(request, conversation_id=conversation_id)
+
+    def act(self, *, data, user, conversation_id: int):
+        conversation = access_conversation(user, conversation_id)
+        if data["editing"]:
+            services.claim_draft_editing(conversation=conversation, actor=user)
         else:
-            services.release_draft_editing(conversation=conversation, actor=request.user)
-        return Response(services.draft_state(conversation=conversation, actor=request.user))
+            services.release_draft_editing(conversation=conversation, actor=user)
+        return services.draft_state(conversation=conversation, actor=user)
 
 
 class CouponOptionSerializer(serializers.Serializer):
@@ -810,18 +837,15 @@ class CustomerCouponListApi(OrdersApi):
         responses={200: CouponOptionSerializer(many=True), 400: ErrorSerializer},
     )
     def get(self, request, customer_id: int):
-        params = self.FilterSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
+        params = self.validated(self.FilterSerializer, request.query_params)
         customer = customer_selectors.customer_get(customer_id)
         if customer is None:
             raise Http404
         draft = {}
-        if "conversation" in params.validated_data:
-            draft = services.draft_state(
-                conversation=access_conversation(request.user, params.validated_data["conversation"]), actor=request.user
-            )["data"]
+        if "conversation" in params:
+            draft = services.draft_state(conversation=access_conversation(request.user, params["conversation"]), actor=request.user)["data"]
         options = services.coupon_options_for(customer=customer, draft=draft, now=timezone.now())
-        if not params.validated_data["all"]:
+        if not params["all"]:
             options = [o for o in options if o.usable]
         return Response(
             CouponOptionSerializer(
@@ -839,3 +863,106 @@ class CustomerCouponListApi(OrdersApi):
                 many=True,
             ).data
         )
+
+
+# --- Custom product images ------------------------------------------------------------------------------
+
+
+class CustomImageSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Give it as the custom product's image_id in the draft.")
+    url = serializers.SerializerMethodField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+    class Meta:
+        ref_name = "CustomProductImage"
+
+    def get_url(self, image) -> str:
+        return image.file.url
+
+
+@extend_schema(tags=["quick order"])
+class CustomImageCreateApi(OrdersActionApi):
+    parser_classes = [MultiPartParser, FormParser]
+    creates = True
+
+    class InputSerializer(serializers.Serializer):
+        image = serializers.FileField(
+            allow_empty_file=True,  # orders.images says "the file is empty" itself
+            help_text="JPEG, PNG, WebP or HEIC/HEIF, at most 10 MB; judged by content, re-encoded (HEIC as JPEG).",
+        )
+
+        class Meta:
+            ref_name = "CustomProductImageInput"
+
+    @extend_schema(
+        summary="Upload a custom product's picture (before the order is created)",
+        request={"multipart/form-data": InputSerializer},
+        responses={201: CustomImageSerializer, 400: ErrorSerializer},
+    )
+    def post(self, request):
+        return self.perform(request)
+
+    def act(self, *, data, user):
+        return CustomImageSerializer(services.upload_custom_image(upload=data["image"], actor=user)).data
+
+
+# --- Saved order tags -----------------------------------------------------------------------------------
+
+
+class OrderTagSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+    class Meta:
+        ref_name = "OrderTag"
+
+
+@extend_schema(tags=["quick order"])
+class OrderTagListApi(OrdersActionApi):
+    """Staff list the saved tags and save a typed one for reuse; deleting is for administrators."""
+
+    creates = True
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200, help_text="At most 30 characters once spaces are collapsed.")
+
+        class Meta:
+            ref_name = "OrderTagInput"
+
+    @extend_schema(summary="The shop's saved order tags", responses={200: OrderTagSerializer(many=True)})
+    def get(self, request):
+        return Response(OrderTagSerializer(selectors.order_tag_list(), many=True).data)
+
+    @extend_schema(
+        summary="Save an order tag for reuse (saving one already saved returns it)",
+        request=InputSerializer,
+        responses={201: OrderTagSerializer, 400: ErrorSerializer},
+    )
+    def post(self, request):
+        return self.perform(request)
+
+    def act(self, *, data, user):
+        return OrderTagSerializer(services.save_order_tag(name=data["name"], actor=user)).data
+
+
+@extend_schema(tags=["quick order"])
+class OrderTagDetailApi(OrdersApi):
+    permission_classes = [IsInboxAdminOrReadOnly]
+
+    def _tag(self, tag_id: int) -> OrderTag:
+        tag = OrderTag.objects.filter(pk=tag_id).first() if tag_id <= MAX_ID else None
+        if tag is None:
+            raise Http404
+        return tag
+
+    @extend_schema(summary="A saved order tag", responses={200: OrderTagSerializer})
+    def get(self, request, tag_id: int):
+        return Response(OrderTagSerializer(self._tag(tag_id)).data)
+
+    @extend_schema(summary="Stop offering a saved tag (administrators; orders keep their tags)", responses={204: None})
+    def delete(self, request, tag_id: int):
+        services.delete_order_tag(tag=self._tag(tag_id), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -18,4 +18,7 @@ urlpatterns = [
     path("conversations/<int:conversation_id>/order-draft/", api.OrderDraftApi.as_view(), name="order-draft"),
     path("conversations/<int:conversation_id>/order-draft/editing/", api.OrderDraftEditingApi.as_view(), name="order-draft-editing"),
     path("customers/<int:customer_id>/coupons/", api.CustomerCouponListApi.as_view(), name="customer-coupons"),
+    path("custom-product-images/", api.CustomImageCreateApi.as_view(), name="custom-image-create"),
+    path("order-tags/", api.OrderTagListApi.as_view(), name="order-tag-list"),
+    path("order-tags/<int:tag_id>/", api.OrderTagDetailApi.as_view(), name="order-tag-detail"),
 ]

@@ -13,9 +13,7 @@ member's who clicked.
 """
 from __future__ import annotations
 
-import io
 import secrets
-import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -25,7 +23,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inbox import events
 from inbox.errors import ApplicationError, SendRefused
@@ -33,6 +30,7 @@ from inbox.models import Message
 from inbox.selectors import conversation_window
 from integrations.base import LinkButton
 from integrations.policy import Sender
+from orders import images
 from orders.errors import OrdersError
 from orders.logistics import PREPAID
 from orders.models import Gift, Order, OrderEvent, OrderLine, OrderStatus, PaymentProof, PaymentStatus, Variant
@@ -40,18 +38,8 @@ from orders.statuses import IllegalTransition, check_transition
 
 LINK_SALT = "order-link"
 LINK_MAX_AGE = 30 * 24 * 3600  # seconds: a link works for 30 days after it was made
-MAX_PROOF_BYTES = 10 * 1024 * 1024
-MAX_PROOF_PIXELS = 40_000_000  # a phone screenshot is ~3 M; 40 M is a generous photo
+MAX_PROOF_BYTES = images.MAX_BYTES
 MAX_PROOFS_PER_ORDER = 20
-# Pillow format -> (stored extension, content type, format written back).
-PROOF_FORMATS = {
-    "JPEG": ("jpg", "image/jpeg", "JPEG"),
-    "PNG": ("png", "image/png", "PNG"),
-    "WEBP": ("webp", "image/webp", "WEBP"),
-    # Only when a HEIF plugin is registered with Pillow; stored as JPEG (browsers can't show HEIC).
-    "HEIF": ("jpg", "image/jpeg", "JPEG"),
-    "HEIC": ("jpg", "image/jpeg", "JPEG"),
-}
 
 
 class ConfirmationError(OrdersError):
@@ -188,8 +176,11 @@ def send_order_link(*, order: Order, actor) -> LinkResult:
                 return _link_failed(order, actor, str(exc.message), exc.extra.get("window"))
         Order.objects.filter(pk=order.pk).update(link_message=message, link_sent_at=now, link_error="")
         order.link_message, order.link_sent_at, order.link_error = message, now, ""
-        _event(order, OrderEvent.Type.LINK_SENT, user=actor, message_id=message.pk, billed=decision.billed, window=decision.window.value)
-    return LinkResult(True, "", message, decision.as_dict())
+        # What the send really did: `send_message` decided again with the conversation locked (a staff reply
+        # may have used the free reply token since `decision` was read), and stored it on the message.
+        sent_as = message.decision or decision.as_dict()
+        _event(order, OrderEvent.Type.LINK_SENT, user=actor, message_id=message.pk, billed=bool(sent_as.get("billed")), window=sent_as.get("window"))
+    return LinkResult(True, "", message, sent_as)
 
 
 def _link_failed(order: Order, actor, reason: str, window: dict | None) -> LinkResult:
@@ -233,64 +224,15 @@ def confirm_order(*, order: Order, ip: str | None) -> Order:
     return order
 
 
-def _clean_image(data: bytes) -> tuple[bytes, str, str]:
-    """Check the bytes are an allowed image (by content, not name) and re-encode them: metadata and
-    anything hidden after or around the pixels is dropped. Returns (bytes, extension, content type)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:
-                image_format = probe.format
-                width, height = probe.size
-                probe.verify()
-            if image_format not in PROOF_FORMATS:
-                raise ConfirmationError(_("Upload a JPEG, PNG or WebP image."))
-            if width * height > MAX_PROOF_PIXELS:
-                raise ConfirmationError(_("This image has too many pixels. Upload a screenshot or a smaller photo."))
-            with Image.open(io.BytesIO(data)) as image:
-                image.seek(0)
-                image.load()
-                image = ImageOps.exif_transpose(image)  # keep the orientation the EXIF said, then drop EXIF
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ConfirmationError(_("This image has too many pixels. Upload a screenshot or a smaller photo.")) from None
-    except ConfirmationError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError):
-        raise ConfirmationError(_("This file is not an image we accept. Upload a JPEG, PNG or WebP image.")) from None
-    extension, content_type, out_format = PROOF_FORMATS[image_format]
-    if out_format == "JPEG" and image.mode not in ("RGB", "L"):
-        image = image.convert("RGB")
-    elif out_format == "WEBP" and image.mode not in ("RGB", "RGBA"):
-        image = image.convert("RGBA")
-    elif out_format == "PNG" and image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"):
-        image = image.convert("RGBA")
-    image.info = {}  # no EXIF, XMP, text chunks or comments written back
-    out = io.BytesIO()
-    save = {"JPEG": {"quality": 90}, "WEBP": {"quality": 90}, "PNG": {"optimize": False}}[out_format]
-    image.save(out, format=out_format, **save)
-    return out.getvalue(), extension, content_type
-
-
-def _read_upload(upload) -> bytes:
-    size = getattr(upload, "size", None)
-    if size is not None and size > MAX_PROOF_BYTES:
-        raise ConfirmationError(_("The image is larger than 10 MB."))
-    if hasattr(upload, "seek"):
-        upload.seek(0)
-    data = upload.read(MAX_PROOF_BYTES + 1)
-    if len(data) > MAX_PROOF_BYTES:
-        raise ConfirmationError(_("The image is larger than 10 MB."))
-    if not data:
-        raise ConfirmationError(_("The file is empty."))
-    return data
-
-
 def attach_proof(*, order: Order, upload, source: str = PaymentProof.Source.PAGE, message: Message | None = None, actor=None) -> PaymentProof:
     """Keep a transfer proof: checked and re-encoded, stored privately under a random name. The
     customer is told "等待商家核對" with a "查看訂單詳情" button; the conversation shows the activity."""
     if source not in PaymentProof.Source.values:
         raise ConfirmationError(_("Unknown proof source."))
-    data, extension, content_type = _clean_image(_read_upload(upload))
+    try:
+        image = images.clean_upload(upload)
+    except images.ImageRejected as exc:
+        raise ConfirmationError(exc.message) from None
     with transaction.atomic():
         order = _lock(order)
         if pays_on_pickup(order):
@@ -303,8 +245,8 @@ def attach_proof(*, order: Order, upload, source: str = PaymentProof.Source.PAGE
             raise ConfirmationError(_("This image is already attached to the order."))
         if order.proofs.count() >= MAX_PROOFS_PER_ORDER:
             raise ConfirmationError(_("This order has too many proofs already. Please contact the shop."))
-        proof = PaymentProof(order=order, content_type=content_type, size=len(data), source=source, message=message)
-        proof.file.save(f"proof.{extension}", ContentFile(data), save=False)
+        proof = PaymentProof(order=order, content_type=image.content_type, size=len(image.data), source=source, message=message)
+        proof.file.save(f"proof.{image.extension}", ContentFile(image.data), save=False)
         proof.save()
         order.payment_status = PaymentStatus.PROOF_SUBMITTED
         order.save(update_fields=["payment_status", "updated_at"])

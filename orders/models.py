@@ -367,6 +367,62 @@ def proof_path(instance, filename: str) -> str:
     """A random name: the customer's file name is never used or shown back."""
     return f"proofs/{uuid.uuid4().hex}{Path(filename).suffix.lower()[:6]}"
 
+def custom_image_path(instance, filename: str) -> str:
+    """A random name under the public media (the customer's order page shows it); the file's own name is
+    never used."""
+    return f"products/custom/{uuid.uuid4().hex}{Path(filename).suffix.lower()[:6]}"
+
+
+class CustomImage(models.Model):
+    """A picture of a custom product, uploaded in the quick-order panel before the order exists: checked and
+    re-encoded by `orders.images`, stored under a random name. `place_order` gives it to the product it
+    creates (and the order line shows it); one never attached is just an unused upload."""
+
+    file = models.FileField(_("image"), upload_to=custom_image_path)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("custom product image")
+        verbose_name_plural = _("custom product images")
+
+    def __str__(self) -> str:
+        return self.file.name
+
+
+MAX_ORDER_TAG_LENGTH = 30  # the seed's limit for an order tag, saved or typed
+
+
+class OrderTag(models.Model):
+    """One of the shop's saved order tags, offered in the quick-order panel to pick (an order may also carry
+    tags typed there; orders keep their tags as text, so renaming or deleting a saved tag changes no order)."""
+
+    name = models.CharField(_("name"), max_length=MAX_ORDER_TAG_LENGTH, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("saved order tag")
+        verbose_name_plural = _("saved order tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        """Spaces collapsed (as typed tags are) and no second tag differing only in case."""
+        self.name = " ".join((self.name or "").split())
+        if not self.name:
+            raise ValidationError({"name": _("A tag needs a name.")})
+        if OrderTag.objects.filter(name__iexact=self.name).exclude(pk=self.pk).exists():
+            raise ValidationError({"name": _("This tag is already saved.")})
+
+
 # An order is a snapshot: what was charged, named and labelled at the time, never recomputed from live
 # rules (the catalog and promotions may change afterwards). Status changes go through
 # `orders.statuses.transition`, and every change writes an OrderEvent.

@@ -3,6 +3,7 @@ fetched when staff press "Quick order" in the chat header and driven by `static/
 through the orders API (quotes, draft, orders). Kept apart from the customer-facing `orders.public`."""
 from __future__ import annotations
 
+from django.conf import settings as django_settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
@@ -13,7 +14,7 @@ from customers import selectors as customer_selectors
 from customers.models import MAX_ADDRESSES
 from inbox.permissions import is_inbox_staff
 from inbox.selectors import access_conversation
-from orders import pricing, selectors, services
+from orders import images, pricing, selectors, services
 from orders.logistics import DELIVERY_RULES, DeliveryType
 from orders.models import CommerceSettings
 
@@ -53,6 +54,9 @@ def quick_order_panel(request, conversation_id: int):
             "saved_tags": selectors.saved_order_tags(),
             "state": services.draft_state(conversation=conversation, actor=request.user),
             "invoice_offered": settings.currency.upper() == "TWD",
+            "image_accept": images.ACCEPT,
+            # Where uploaded custom-product pictures live: the panel shows a draft's picture only from there.
+            "custom_image_prefix": f"{django_settings.MEDIA_URL}products/custom/",
             "limits": {
                 "tags": services.MAX_TAGS,
                 "note": services.MAX_NOTE,

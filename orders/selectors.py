@@ -329,15 +329,13 @@ def order_get(order_id: int):
     return Order.objects.prefetch_related("lines", "adjustments").filter(pk=order_id).first()
 
 
-def saved_order_tags(*, limit: int = 50) -> list[str]:
-    """The shop's saved order tags: those used on recent orders, most recent first (for "pick tags")."""
-    from orders.models import Order
+def order_tag_list() -> QuerySet:
+    """The shop's saved order tags, by name."""
+    from orders.models import OrderTag
 
-    seen: list[str] = []
-    for tags in Order.objects.exclude(tags=[]).order_by("-created_at", "-id").values_list("tags", flat=True)[:500]:
-        for tag in tags or []:
-            if isinstance(tag, str) and tag not in seen:
-                seen.append(tag)
-                if len(seen) >= limit:
-                    return seen
-    return seen
+    return OrderTag.objects.order_by("name", "id")
+
+
+def saved_order_tags() -> list[str]:
+    """The saved tags' names, for the quick-order panel to offer ("typed or picked from the shop's saved tags")."""
+    return list(order_tag_list().values_list("name", flat=True))

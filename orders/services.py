@@ -4,7 +4,8 @@
 quick-order panel holds (the same dict `save_draft` stores):
 
     {"lines": [{"variant_id": 1, "quantity": 2} | {"gift_id": 3, "quantity": 1}
-               | {"custom": {"name": "...", "unit_price": 300, "taxable": false, "publish": false}, "quantity": 1}],
+               | {"custom": {"name": "...", "unit_price": 300, "taxable": false, "publish": false,
+                             "image_id": 7}, "quantity": 1}],   # image_id: an upload_custom_image result
      "coupon_code": "SAVE100", "custom_discounts": [{"label": "老客戶", "amount": 30}],
      "credit_amount": null,            # null: as much as the shop's rules allow
      "delivery_method_id": 1, "payment_method_id": 2,
@@ -18,7 +19,11 @@ quick-order panel holds (the same dict `save_draft` stores):
 The server re-prices everything with `orders.pricing.quote` on rows it has locked (`orders.lock_objects`):
 the client's total is only compared, never used. When stock, the coupon's uses, the customer's credit or
 the total changed meanwhile, `OrderConflict` lists why (the API answers 409); rule breaks (tags, note,
-delivery, recipient, invoice) raise `OrderInvalid` (400) before any lock is taken.
+delivery, recipient, invoice, a custom product's picture that isn't there) raise `OrderInvalid` (400)
+before any lock is taken.
+
+Also here: the custom products' pictures uploaded from the panel (`upload_custom_image`, through
+`orders.images`) and the shop's saved order tags (`save_order_tag`, `delete_order_tag`).
 """
 from __future__ import annotations
 
@@ -29,6 +34,8 @@ import secrets
 import uuid
 from dataclasses import asdict, dataclass
 
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -39,14 +46,16 @@ from customers import services as customer_services
 from customers.models import Address, CreditEntry, Customer
 from inbox import events
 from inbox.models import Conversation
-from orders import pricing, selectors
+from orders import images, pricing, selectors
 from orders.errors import CartInputError, DraftConflict, OrderConflict, OrderInvalid, QuickOrderUnavailable
 from orders.invoice import InvoiceError, validate_invoice
 from orders.lock_objects import lock_order_rows
 from orders.logistics import Recipient, check_delivery, rule_for, store_directory
 from orders.models import (
+    MAX_ORDER_TAG_LENGTH,
     CommerceSettings,
     Coupon,
+    CustomImage,
     DeliveryMethod,
     Gift,
     Order,
@@ -55,6 +64,7 @@ from orders.models import (
     OrderEvent,
     OrderLine,
     OrderStatus,
+    OrderTag,
     PaymentMethod,
     PaymentStatus,
     Product,
@@ -65,7 +75,8 @@ from orders.logistics import PAY_AT_PICKUP, PaymentType
 logger = logging.getLogger(__name__)
 
 MAX_TAGS = 10
-MAX_TAG_LENGTH = 30
+MAX_TAG_LENGTH = MAX_ORDER_TAG_LENGTH
+MAX_SAVED_TAGS = 200  # the shop's saved tags (the panel lists them all)
 MAX_NOTE = 200
 MAX_DRAFT_BYTES = 64_000
 EDITING_TTL = dt.timedelta(seconds=90)  # an editing claim not renewed for this long has lapsed
@@ -152,7 +163,7 @@ def clean_tags(raw) -> list[str]:
         raise OrderInvalid(_("Order tags are a list of words."), errors={"tags": _("Enter tags as text.")})
     tags: list[str] = []
     for tag in raw:
-        tag = " ".join(tag.split())
+        tag = normalize_tag(tag)
         if tag and tag not in tags:
             tags.append(tag)
     if len(tags) > MAX_TAGS:
@@ -160,6 +171,11 @@ def clean_tags(raw) -> list[str]:
     if any(len(tag) > MAX_TAG_LENGTH for tag in tags):
         raise OrderInvalid(_("A tag has at most 30 characters."), errors={"tags": _("A tag has at most 30 characters.")})
     return tags
+
+
+def normalize_tag(text: str) -> str:
+    """A tag as stored: its words joined by single spaces."""
+    return " ".join(text.split())
 
 
 def clean_note(raw) -> str:
@@ -181,6 +197,7 @@ class CustomProduct:
     quantity: int
     taxable: bool
     publish: bool
+    image_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -237,12 +254,13 @@ def read_draft(draft) -> OrderRequest:
             custom = raw["custom"]
             name = _text(custom.get("name"), field, errors, maximum=200)
             price = _int(custom.get("unit_price"), field, errors, maximum=pricing.MAX_UNIT_PRICE)
+            image_id = _int(custom.get("image_id"), field, errors, minimum=1, maximum=2**62, optional=True)
             if not name:
                 errors[field] = _("A custom product needs a name.")
             if name and price is not None and field not in errors:
                 taxable, publish = bool(custom.get("taxable")), bool(custom.get("publish"))
                 lines.append(selectors.CustomLine(name=name, unit_price=price, quantity=quantity, taxable=taxable))
-                customs.append(CustomProduct(name, price, quantity, taxable, publish))
+                customs.append(CustomProduct(name, price, quantity, taxable, publish, image_id))
         else:
             errors[field] = _("Not an item.")
 
@@ -402,6 +420,19 @@ def _invoice(request: OrderRequest) -> dict:
     }
 
 
+def _custom_images(request: OrderRequest) -> dict[int, CustomImage]:
+    """The uploaded images the draft's custom products name, every one of which must exist."""
+    wanted = {custom.image_id for custom in request.customs if custom.image_id is not None}
+    found = {image.pk: image for image in CustomImage.objects.filter(pk__in=wanted)}
+    missing = wanted - found.keys()
+    if missing:
+        raise OrderInvalid(
+            _("A custom product's image is no longer available: upload it again."),
+            errors={f"image:{pk}": _("Upload the image again.") for pk in sorted(missing)},
+        )
+    return found
+
+
 def _create_with_number(fields: dict) -> Order:
     """Insert the order under a fresh number; a (very unlikely) clash retries with another one."""
     for _attempt in range(5):
@@ -431,6 +462,7 @@ def place_order(*, conversation: Conversation, actor, draft: dict) -> Order:
         )
     delivery, payment, store, recipient = _delivery(request, customer)
     invoice = _invoice(request)
+    custom_images = _custom_images(request)
     now = timezone.now()
     coupon_row = selectors.coupon_by_code(request.coupon_code) if request.coupon_code else None
 
@@ -563,16 +595,20 @@ def place_order(*, conversation: Conversation, actor, draft: dict) -> Order:
                 fields.update(kind=OrderLine.Kind.GIFT, gift=locked.gifts[line.gift_id])
             else:
                 custom = next(customs)
+                image = custom_images.get(custom.image_id)
                 product = Product.objects.create(
                     name=custom.name,
                     is_custom=True,
                     taxable=custom.taxable,
                     visibility=Product.Visibility.PUBLISHED if custom.publish else Product.Visibility.HIDDEN,
+                    image=image.file.name if image else "",
                 )
                 variant = Variant.objects.create(
                     product=product, sku=f"CUSTOM-{uuid.uuid4().hex[:12].upper()}", price=custom.unit_price, stock=0
                 )
-                fields.update(kind=OrderLine.Kind.CUSTOM, variant=variant, sku=variant.sku)
+                fields.update(
+                    kind=OrderLine.Kind.CUSTOM, variant=variant, sku=variant.sku, image_url=product.image.url if image else ""
+                )
             line_rows[line.key] = OrderLine.objects.create(**fields)
 
         for position, adjustment in enumerate(quote.adjustments):
@@ -740,3 +776,61 @@ def coupon_options_for(*, customer: Customer, draft: dict, now: dt.datetime) -> 
     options = list(pricing.coupon_options(cart, context, coupons))
     options.sort(key=lambda o: (not o.usable, -o.discount, o.coupon.code))
     return options
+
+
+# --- Custom product images and saved order tags ---------------------------------------------------------
+
+
+def upload_custom_image(*, upload, actor) -> CustomImage:
+    """Keep the picture of a custom product being added in the quick-order panel: checked by content and
+    re-encoded (`orders.images`; HEIC becomes JPEG), stored under a random name. Raises
+    `images.ImageRejected` (a 400) with what is wrong."""
+    clean = images.clean_upload(upload)
+    image = CustomImage(
+        content_type=clean.content_type,
+        size=len(clean.data),
+        width=clean.width,
+        height=clean.height,
+        uploaded_by=actor if getattr(actor, "pk", None) else None,
+    )
+    image.file.save(f"custom.{clean.extension}", ContentFile(clean.data), save=False)
+    image.save()
+    return image
+
+
+def _tag_errors(exc: ValidationError) -> dict:
+    return {field: " ".join(str(m) for m in messages) for field, messages in exc.message_dict.items()}
+
+
+def save_order_tag(*, name, actor) -> OrderTag:
+    """Save a tag for reuse in the quick-order panel (typed there, or added in the admin). Saving one
+    already saved (whatever its case) returns that one; at most `MAX_SAVED_TAGS`."""
+    if not isinstance(name, str):
+        raise OrderInvalid(_("A tag is text."), errors={"name": _("Enter text.")})
+    name = normalize_tag(name)
+    if len(name) > MAX_TAG_LENGTH:
+        raise OrderInvalid(_("A tag has at most 30 characters."), errors={"name": _("A tag has at most 30 characters.")})
+    existing = OrderTag.objects.filter(name__iexact=name).first() if name else None
+    if existing is not None:
+        return existing
+    if OrderTag.objects.count() >= MAX_SAVED_TAGS:  # a race past it by one is harmless
+        raise OrderInvalid(
+            _("The shop has %(max)s saved tags: delete one first.") % {"max": MAX_SAVED_TAGS},
+            errors={"name": _("Too many saved tags.")},
+        )
+    tag = OrderTag(name=name, created_by=actor if getattr(actor, "pk", None) else None)
+    try:
+        tag.full_clean()
+    except ValidationError as exc:
+        raise OrderInvalid(_("Check the tag."), errors=_tag_errors(exc)) from None
+    try:
+        with transaction.atomic():
+            tag.save()
+    except IntegrityError:  # saved by someone else meanwhile
+        return OrderTag.objects.get(name=name)
+    return tag
+
+
+def delete_order_tag(*, tag: OrderTag, actor) -> None:
+    """No longer offer the tag; orders that carry it keep it (their tags are text)."""
+    tag.delete()

@@ -1,14 +1,21 @@
 """The quick order in a real browser: a chat bound to a member, an order built in the panel with a variant,
-a gift, a custom product, a bundle promotion, a coupon, credit at its cap, a custom discount, 7-11 pickup
-at a picked store and a company invoice; the created order charges exactly the panel's total."""
+a gift, a custom product (with a HEIC picture uploaded), a bundle promotion, a coupon, credit at its cap, a
+custom discount, 7-11 pickup at a picked store, a company invoice and tags (one picked from the saved tags,
+one typed and saved for reuse); the created order charges exactly the panel's total, and its custom line's
+picture shows on the back-office page and the customer's page."""
+import io
+import re
+
 import pytest
 from django.core.management import call_command
+from PIL import Image
 from playwright.sync_api import expect
 
 from customers import services as customer_services
 from inbox.models import Conversation
 from integrations.sandbox import services as sandbox
-from orders.models import Order, Variant
+from orders import confirmation
+from orders.models import Order, OrderTag, Variant
 from tests import factories
 from tests.browser import PAGE_ID, VIEWPORT, app, chromium, orm, screenshot  # noqa: F401 (fixtures)
 
@@ -45,6 +52,7 @@ def _setup():
     mei = customer_services.create_customer(name="陳小美", phone="0912345678", actor=agent)
     customer_services.bind_contact(contact=conversation.contact, customer=mei, actor=agent)
     customer_services.adjust_credit(customer=mei, amount=200, reason="welcome", actor=agent)
+    OrderTag.objects.create(name="VIP")
     return conversation, *(Variant.objects.get(sku=sku).pk for sku in ("TEE-WHT-M", "TOTE-NAT", "MUG-450"))
 
 
@@ -72,8 +80,15 @@ class QuickOrderBrowserTests:
         panel.locator("summary").click()
         panel.get_by_test_id("qo-custom-name").fill("刻字服務")
         panel.get_by_test_id("qo-custom-price").fill("300")
+        panel.get_by_test_id("qo-custom-image").set_input_files(
+            {"name": "IMG_0420.HEIC", "mimeType": "image/heic", "buffer": heic_photo()}
+        )
         panel.get_by_test_id("qo-add-custom").click()
         expect(panel.get_by_test_id("qo-line")).to_have_count(5)
+        picture = panel.get_by_test_id("qo-line-image")
+        expect(picture).to_have_count(1)
+        expect(picture).to_have_attribute("src", re.compile(r"^/media/products/custom/[0-9a-f]{32}\.jpg$"))
+        assert picture.evaluate("img => img.decode().then(() => img.naturalWidth)") == 80  # served and decoded
         expect(panel.get_by_test_id("qo-line-promo").first).to_contain_text("A+B")
 
         # Delivery: 7-11 pickup, a store picked in the directory, pay at pickup.
@@ -94,8 +109,14 @@ class QuickOrderBrowserTests:
         expect(panel.get_by_test_id("qo-invoice-summary")).to_contain_text("22099131")
 
         # Tags, note, a custom discount (the button greys at 5), a coupon from the member's list.
-        panel.get_by_test_id("qo-tag-input").fill("VIP")
+        panel.locator("[data-testid='qo-saved-tag'][data-tag='VIP']").click()
+        expect(panel.locator("[data-testid='qo-saved-tag'][data-tag='VIP']")).to_be_disabled()
+        panel.get_by_test_id("qo-tag-input").fill("急件")
         panel.get_by_test_id("qo-tag-input").press("Enter")
+        expect(panel.get_by_test_id("qo-tag")).to_have_count(2)
+        panel.get_by_test_id("qo-tag-save").click()  # the typed tag, saved for reuse
+        expect(panel.locator("[data-testid='qo-saved-tag'][data-tag='急件']")).to_be_visible()
+        expect(panel.get_by_test_id("qo-tag-save")).to_have_count(0)
         panel.get_by_test_id("qo-note").fill("請小心包裝")
         for _ in range(5):
             panel.get_by_test_id("qo-add-discount").click()
@@ -124,8 +145,30 @@ class QuickOrderBrowserTests:
         order = orm(lambda: Order.objects.get())
         assert order.total == 1859 == int(result.get_attribute("data-total"))
         assert order.credit_used == 50 and order.invoice["business_number"] == "22099131"
-        assert order.pickup_store["name"].endswith("松仁門市") and order.tags == ["VIP"]
+        assert order.pickup_store["name"].endswith("松仁門市") and order.tags == ["VIP", "急件"]
+        assert orm(lambda: sorted(OrderTag.objects.values_list("name", flat=True))) == ["VIP", "急件"]
         kinds = orm(lambda: sorted(order.lines.values_list("kind", flat=True)))
         assert kinds == ["custom", "gift", "variant", "variant", "variant"]
         labels = orm(lambda: list(order.adjustments.values_list("kind", flat=True)))
         assert labels == ["item_promotion", "coupon", "custom_discount", "credit", "shipping"]
+
+        # The custom product's picture (the HEIC re-encoded as JPEG) on the back office's and the customer's pages.
+        custom = orm(lambda: order.lines.get(kind="custom"))
+        assert re.fullmatch(r"/media/products/custom/[0-9a-f]{32}\.jpg", custom.image_url)
+        page.goto(f"{app.url}/orders/{order.pk}/")
+        expect(page.locator(f"[data-testid='admin-line-image'][src='{custom.image_url}']")).to_be_visible()
+        expect(page.get_by_test_id("admin-tags")).to_contain_text("急件")
+        customer = chromium.new_context(viewport={"width": 390, "height": 844}, locale="en-US").new_page()
+        customer.goto(f"{app.url}/o/{orm(lambda: confirmation.order_token(order))}/")
+        image = customer.locator(f"[data-testid='line'] img[src='{custom.image_url}']")
+        expect(image).to_be_visible()
+        assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") == 80
+
+
+def heic_photo() -> bytes:
+    """A phone-style HEIC picture, encoded by libheif (pillow-heif is registered by orders.images)."""
+    import orders.images  # noqa: F401
+
+    out = io.BytesIO()
+    Image.new("RGB", (80, 60), (30, 90, 200)).save(out, format="HEIF")
+    return out.getvalue()

@@ -7,15 +7,16 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from orders.models import CommerceSettings, Coupon, DeliveryMethod, Gift, PaymentMethod, Product, ProductTag, Promotion
+from orders.models import CommerceSettings, Coupon, DeliveryMethod, Gift, OrderTag, PaymentMethod, Product, ProductTag, Promotion
 
 pytestmark = pytest.mark.django_db
-MODELS = [Product, ProductTag, Gift, Promotion, Coupon, DeliveryMethod, PaymentMethod, CommerceSettings]
+MODELS = [Product, ProductTag, Gift, Promotion, Coupon, DeliveryMethod, PaymentMethod, CommerceSettings, OrderTag]
 
 
 @pytest.fixture
 def admin_client_with_catalog(client, django_user_model):
     call_command("seed_catalog", "--no-images", stdout=io.StringIO())
+    OrderTag.objects.get_or_create(name="VIP")
     client.force_login(django_user_model.objects.create_superuser(username="boss"))
     return client
 

@@ -130,6 +130,8 @@
       name.appendChild(el("span", { testid: "qo-line-name" }, line.name || (quoted && quoted.name) || ""));
       if (line.gift_id) name.appendChild(el("span", { className: "chip" }, t("gift")));
       if (line.custom) name.appendChild(el("span", { className: "chip" }, t("custom")));
+      const picture = line.custom && customImageUrl(line.custom);
+      if (picture) name.prepend(el("img", { src: picture, alt: "", height: 40, testid: "qo-line-image" }));
       if (quoted) quoted.promotions.forEach(function (p) {
         name.appendChild(el("span", { className: "chip promo", testid: "qo-line-promo", title: p.name }, p.kind_label + " " + p.name));
       });
@@ -145,17 +147,57 @@
     });
   }
 
+  // A custom product's picture is shown only from where the server stores uploads (the draft is data).
+  function customImageUrl(custom) {
+    const url = typeof custom.image_url === "string" ? custom.image_url : "";
+    const prefix = panel.dataset.imagePrefix;
+    return prefix && url.startsWith(prefix) && /^[\w-]+\.\w+$/.test(url.slice(prefix.length)) ? url : "";
+  }
+
+  function savedTagButtons() { return Array.from(panel.querySelectorAll("[data-testid='qo-saved-tag']")); }
+
   function renderTags() {
     const box = panel.querySelector("[data-testid='qo-tags']");
     box.replaceChildren();
+    const saved = savedTagButtons().map(function (b) { return b.dataset.tag.toLowerCase(); });
     draft.tags.forEach(function (tag, index) {
       const chip = el("span", { className: "chip", testid: "qo-tag" }, tag);
+      if (saved.indexOf(tag.toLowerCase()) === -1 && panel.dataset.editable === "1") {
+        const keep = el("button", { type: "button", className: "x", testid: "qo-tag-save", title: t("saveTag") }, "☆ " + t("saveTag"));
+        keep.addEventListener("click", function () { saveTag(tag, keep); });
+        chip.appendChild(keep);
+      }
       const x = el("button", { type: "button", className: "x", "aria-label": t("remove") }, "×");
       x.addEventListener("click", function () { draft.tags.splice(index, 1); renderTags(); changed(); });
       chip.appendChild(x);
       box.appendChild(chip);
     });
-    q("tag-input").disabled = draft.tags.length >= parseInt(panel.dataset.maxTags, 10);
+    const full = draft.tags.length >= parseInt(panel.dataset.maxTags, 10);
+    q("tag-input").disabled = full;
+    savedTagButtons().forEach(function (b) { b.disabled = full || draft.tags.indexOf(b.dataset.tag) !== -1; });
+  }
+
+  function addTag(text) {
+    const tag = String(text || "").trim().replace(/\s+/g, " ");
+    if (tag && draft.tags.indexOf(tag) === -1 && draft.tags.length < parseInt(panel.dataset.maxTags, 10)) { draft.tags.push(tag); changed(); }
+    renderTags();
+  }
+
+  // Save a typed tag as one of the shop's saved tags, then offer it with the others.
+  async function saveTag(tag, button) {
+    button.disabled = true;
+    const result = await api("POST", "order-tags/", { name: tag });
+    if (!panel) return;
+    const error = panel.querySelector("[data-testid='qo-error']");
+    if (!result.ok) { error.textContent = errorText(result.data); button.disabled = false; return; }
+    error.textContent = "";
+    const list = panel.querySelector("[data-testid='qo-saved-tags']");
+    const hint = list.querySelector("[data-testid='qo-no-saved-tags']");
+    if (hint) hint.remove();
+    if (!savedTagButtons().some(function (b) { return b.dataset.tag.toLowerCase() === result.data.name.toLowerCase(); })) {
+      list.append(el("button", { type: "button", className: "chip", testid: "qo-saved-tag", "data-tag": result.data.name }, result.data.name), " ");
+    }
+    renderTags();
   }
 
   function renderDiscounts() {
@@ -364,15 +406,7 @@
       if (existing) existing.quantity += 1; else draft.lines.push({ gift_id: id, quantity: 1, name: option.dataset.name });
       renderCart(); changed();
     });
-    q("add-custom").addEventListener("click", function () {
-      const name = q("custom-name").value.trim();
-      const price = parseInt(q("custom-price").value, 10);
-      const qty = parseInt(q("custom-qty").value, 10) || 1;
-      if (!name || !(price >= 0)) return;
-      draft.lines.push({ custom: { name: name, unit_price: price, taxable: false, publish: q("custom-publish").checked }, quantity: qty, name: name });
-      q("custom-name").value = ""; q("custom-price").value = ""; q("custom-qty").value = 1;
-      renderCart(); changed();
-    });
+    q("add-custom").addEventListener("click", addCustom);
     q("delivery").addEventListener("change", function () {
       draft.delivery_method_id = q("delivery").value ? parseInt(q("delivery").value, 10) : null;
       deliveryChanged(true);
@@ -413,10 +447,12 @@
     q("tag-input").addEventListener("keydown", function (e) {
       if (e.key !== "Enter") return;
       e.preventDefault();
-      const tag = q("tag-input").value.trim().replace(/\s+/g, " ");
-      if (tag && draft.tags.indexOf(tag) === -1 && draft.tags.length < parseInt(panel.dataset.maxTags, 10)) { draft.tags.push(tag); changed(); }
+      addTag(q("tag-input").value);
       q("tag-input").value = "";
-      renderTags();
+    });
+    panel.querySelector("[data-testid='qo-saved-tags']").addEventListener("click", function (e) {
+      const button = e.target.closest("[data-testid='qo-saved-tag']");
+      if (button && !button.disabled) addTag(button.dataset.tag);
     });
     q("note").addEventListener("input", function () {
       draft.note = q("note").value.slice(0, parseInt(panel.dataset.maxNote, 10));
@@ -435,6 +471,41 @@
       draft.credit_amount = Number.isFinite(n) && n >= 0 ? n : null; changed();
     });
     q("create").addEventListener("click", createOrder);
+  }
+
+  // A custom product: its picture (if one was chosen) is uploaded first, checked and re-encoded on the
+  // server; the line keeps the upload's id (for the order) and URL (for the cart).
+  async function addCustom() {
+    const name = q("custom-name").value.trim();
+    const price = parseInt(q("custom-price").value, 10);
+    const qty = parseInt(q("custom-qty").value, 10) || 1;
+    if (!name || !(price >= 0)) return;
+    const custom = { name: name, unit_price: price, taxable: false, publish: q("custom-publish").checked };
+    const file = q("custom-image").files[0];
+    const error = panel.querySelector("[data-testid='qo-error']");
+    if (file) {
+      const button = q("add-custom");
+      button.disabled = true;
+      error.textContent = t("uploading");
+      const form = new FormData();
+      form.append("image", file);
+      let result = null, data = null;
+      try {
+        result = await fetch("/api/v1/custom-product-images/", {
+          method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf(), "Accept": "application/json" }, body: form,
+        });
+        data = await result.json();
+      } catch (e) { data = null; }
+      if (!panel) return;
+      button.disabled = false;
+      if (!result || !result.ok || !data) { error.textContent = errorText(data) || t("saveFailed"); return; }
+      error.textContent = "";
+      custom.image_id = data.id;
+      custom.image_url = data.url;
+    }
+    draft.lines.push({ custom: custom, quantity: qty, name: name });
+    q("custom-name").value = ""; q("custom-price").value = ""; q("custom-qty").value = 1; q("custom-image").value = "";
+    renderCart(); changed();
   }
 
   async function createOrder() {
@@ -464,10 +535,9 @@
   // After the order: say what sending its confirmation link would do now (free reply, paid push, or
   // not allowed and why), then send it on one click.
   async function offerLink(orderId, after) {
-    const zh = document.documentElement.lang.startsWith("zh");
     const box = el("div", { className: "qo-link", testid: "qo-link" });
     const note = el("p", { className: "hint", testid: "qo-link-window" });
-    const send = el("button", { type: "button", className: "primary", testid: "qo-send-link" }, zh ? "傳送訂單確認連結" : "Send confirmation link");
+    const send = el("button", { type: "button", className: "primary", testid: "qo-send-link" }, t("sendLink"));
     const outcome = el("p", { testid: "qo-link-result" });
     box.append(note, send, outcome);
     after.after(box);
@@ -479,7 +549,7 @@
       send.disabled = true;
       const sent = await api("POST", "orders/" + orderId + "/link/");
       if (sent.ok && sent.data.sent) {
-        outcome.textContent = zh ? "已傳送" : "Sent";
+        outcome.textContent = t("sent");
       } else {
         outcome.textContent = (sent.data && (sent.data.reason || sent.data.detail)) || ("Error " + sent.status);
         send.disabled = false;

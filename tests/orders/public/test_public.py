@@ -114,7 +114,7 @@ class CustomerActionTests:
     def test_bad_upload_is_400_with_a_message(self, client, order, data, name):
         response = client.post(path(order) + "proofs/", {"proof": upload(data, name)})
         assert response.status_code == 400
-        assert "JPEG, PNG or WebP" in response.content.decode()
+        assert "JPEG, PNG, WebP or HEIC" in response.content.decode()
         assert not PaymentProof.objects.exists()
 
     def test_no_file_is_400(self, client, order):

@@ -157,7 +157,7 @@ class ProofTests:
     def test_gif_refused_even_named_png(self, messenger_convo):
         out = io.BytesIO()
         Image.new("P", (10, 10)).save(out, format="GIF")
-        with pytest.raises(ConfirmationError, match="JPEG, PNG or WebP"):
+        with pytest.raises(ConfirmationError, match="JPEG, PNG, WebP or HEIC"):
             confirmation.attach_proof(order=make_order(conversation=messenger_convo), upload=upload(out.getvalue(), "x.png"))
 
     def test_oversize_refused(self, messenger_convo):
