@@ -8,13 +8,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from orders import pricing, selectors
-from orders.models import Coupon, DeliveryMethod, Gift, PaymentMethod, Product, Promotion, Variant
+from orders.models import Coupon, DeliveryMethod, Gift, OrderTag, PaymentMethod, Product, Promotion, Variant
 
 pytestmark = pytest.mark.django_db
 
 
 def counts():
-    return [m.objects.count() for m in (Product, Variant, Gift, Promotion, Coupon, DeliveryMethod, PaymentMethod)]
+    return [m.objects.count() for m in (Product, Variant, Gift, Promotion, Coupon, DeliveryMethod, PaymentMethod, OrderTag)]
 
 
 class SeedCatalogTests:

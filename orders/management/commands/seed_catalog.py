@@ -2,7 +2,7 @@
 code, name or type and brought back to the demo values, never duplicated.
 
 Creates tagged products with colour/size variants, gifts, a pick-any promotion (任選 2 件 $990), an A+B
-bundle, a buy-2-get-1 on socks, a spend-and-save, coupons (SAVE100, TENOFF), every delivery type (one
+bundle, a buy-2-get-1 on socks, a spend-and-save, coupons (SAVE100, TENOFF), saved order tags, every delivery type (one
 custom method hidden), the payment methods, and the commerce settings of the reference's worked example
 (prices include 5 % tax; store credit on, from NT$1,000, at most NT$50 per order).
 """
@@ -16,11 +16,16 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from orders.logistics import DeliveryType, PaymentType
-from orders.models import CommerceSettings, Coupon, DeliveryMethod, Gift, PaymentMethod, Product, ProductTag, Promotion, Variant
+from orders.models import (
+    CommerceSettings, Coupon, DeliveryMethod, Gift, OrderTag, PaymentMethod, Product, ProductTag, Promotion, Variant,
+)
 
 TAG_SUMMER = "夏日任選"
 TAG_BAGS = "包款"
 TAG_SOCKS = "襪子"
+
+# The shop's saved order tags, offered in the quick-order panel.
+ORDER_TAGS = ["VIP", "急件", "直播單", "預購", "禮物包裝"]
 
 # name, description, tags, colour (RGB for the placeholder image), variants: (options, sku, price, stock, grams)
 PRODUCTS = [
@@ -179,6 +184,9 @@ class Command(BaseCommand):
             )
             if kind == DeliveryType.CUSTOM and not hidden:
                 method.payment_methods.set([payments[PaymentType.CUSTOM], payments[PaymentType.BANK_TRANSFER]])
+
+        for name in ORDER_TAGS:
+            OrderTag.objects.get_or_create(name=name)
 
         settings = CommerceSettings.load()
         settings.currency = "TWD"
