@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -89,6 +89,22 @@ class ContactRefSerializer(serializers.Serializer):
         return {"id": channel.pk, "name": channel.name, "platform": channel.platform}
 
 
+class OrderRowSerializer(serializers.Serializer):
+    """One of a member's orders, as the pane's order history lists it."""
+
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    date = serializers.DateField(help_text="The day it was placed, in the shop's time zone (Asia/Taipei).")
+    created_at = serializers.DateTimeField()
+    total = serializers.IntegerField(help_text="TWD.")
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    url = serializers.CharField(help_text="The back-office order page.")
+
+    class Meta:
+        ref_name = "CustomerOrder"
+
+
 class CustomerSerializer(CustomerRefSerializer):
     """A member with everything the pane shows."""
 
@@ -96,7 +112,7 @@ class CustomerSerializer(CustomerRefSerializer):
     source = serializers.ChoiceField(choices=Customer.Source.choices)
     addresses = serializers.SerializerMethodField()
     contacts = serializers.SerializerMethodField()
-    orders = serializers.SerializerMethodField(help_text="The past year's orders; empty until the orders module exists.")
+    orders = serializers.SerializerMethodField(help_text="The past year's orders, newest first.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -109,8 +125,9 @@ class CustomerSerializer(CustomerRefSerializer):
     def get_contacts(self, customer) -> list[dict]:
         return ContactRefSerializer(selectors.bound_contacts(customer), many=True).data
 
+    @extend_schema_field(OrderRowSerializer(many=True))
     def get_orders(self, customer) -> list[dict]:
-        return list(selectors.order_history(customer=customer, now=timezone.now()))
+        return OrderRowSerializer(selectors.order_history(customer=customer, now=timezone.now()), many=True).data
 
 
 class DuplicateSerializer(serializers.Serializer):
@@ -369,6 +386,75 @@ class ConversationUnbindApi(CustomersApi):
         conversation = selectors.access_conversation(request.user, conversation_id)
         customer = services.unbind_contact(contact=conversation.contact, actor=request.user)
         return Response(self.OutputSerializer({"customer_id": customer.pk}).data)
+
+
+class OrderCustomerMatchSerializer(serializers.Serializer):
+    customer = CustomerRefSerializer(allow_null=True, help_text="The existing member; null when the details match none.")
+    via = serializers.ChoiceField(
+        choices=["member", "phone", "email", ""],
+        help_text='"member": the order belongs to it; "phone"/"email": the order\'s recipient details are its login; "": no member.',
+    )
+    order_id = serializers.IntegerField()
+    order_number = serializers.CharField()
+    order_url = serializers.CharField()
+    name = serializers.CharField(help_text="The details the order carries.")
+    phone = serializers.CharField()
+    email = serializers.CharField()
+
+    class Meta:
+        ref_name = "OrderCustomerMatch"
+
+
+@extend_schema(tags=["customers"])
+class ConversationOrderCustomersApi(CustomersApi):
+    """Flow (C): the members this chat's orders point at (a live-stream order, say), and confirming one."""
+
+    class InputSerializer(serializers.Serializer):
+        customer = serializers.IntegerField(min_value=1, max_value=selectors.MAX_ID, help_text="A member from the GET list.")
+
+        class Meta:
+            ref_name = "OrderCustomerConfirmInput"
+
+    class OutputSerializer(serializers.Serializer):
+        outcome = serializers.ChoiceField(
+            choices=["bound", "merged", "unchanged"],
+            help_text='"bound": the chat is bound to the member; "merged": the chat\'s member was merged into it.',
+        )
+        customer = CustomerSerializer()
+
+        class Meta:
+            ref_name = "OrderCustomerConfirm"
+
+    @extend_schema(
+        summary="Members (or customer details) found on this chat's orders",
+        description="Leaves out the member the chat is bound to; details matching no member are listed only while "
+        "the chat is unbound.",
+        responses={200: OrderCustomerMatchSerializer(many=True), 404: ErrorSerializer},
+    )
+    def get(self, request, conversation_id: int):
+        conversation = selectors.access_conversation(request.user, conversation_id)
+        bound = selectors.customer_for_conversation(conversation)
+        matches = selectors.order_customer_matches(
+            contact=conversation.contact, exclude_customer_id=bound.pk if bound else None, unmatched=bound is None
+        )
+        return Response(OrderCustomerMatchSerializer(matches, many=True).data)
+
+    @extend_schema(
+        summary="Confirm the member this chat's orders point at is the same customer",
+        description="Binds the chat to it, or merges the chat's current member into it. A member the chat's "
+        "orders don't point at is refused (400).",
+        request=InputSerializer,
+        responses={200: OutputSerializer, 400: _BAD_REQUEST, 404: ErrorSerializer},
+    )
+    def post(self, request, conversation_id: int):
+        conversation = selectors.access_conversation(request.user, conversation_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        customer = selectors.customer_get(serializer.validated_data["customer"])
+        if customer is None:
+            raise ApplicationError(_("That member no longer exists; it may have been merged."))
+        customer, outcome = services.confirm_order_customer(contact=conversation.contact, customer=customer, actor=request.user)
+        return Response({"outcome": outcome, "customer": customer_payload(customer)})
 
 
 # --- Addresses -------------------------------------------------------------------------------------------

@@ -14,4 +14,7 @@ urlpatterns = [
     path("customers/<int:customer_id>/credit/", api.CustomerCreditApi.as_view(), name="customer-credit"),
     path("conversations/<int:conversation_id>/bind/", api.ConversationBindApi.as_view(), name="conversation-bind"),
     path("conversations/<int:conversation_id>/unbind/", api.ConversationUnbindApi.as_view(), name="conversation-unbind"),
+    path(
+        "conversations/<int:conversation_id>/order-customers/", api.ConversationOrderCustomersApi.as_view(), name="conversation-order-customers"
+    ),
 ]

@@ -1,11 +1,16 @@
-"""Reads for members: search, the member beside a chat, suggestions found in chats, order history."""
+"""Reads for members: search, the member beside a chat, suggestions found in chats, order history, and the
+members a chat's orders point at (flow C)."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Address, ContactBinding, Customer, CustomerAuditEntry, CustomerTag, MemberTier
 from customers.normalize import (
@@ -15,14 +20,21 @@ from customers.normalize import (
     looks_like_email,
     looks_like_phone,
     normalize_email,
+    normalize_phone,
     phone_search_digits,
 )
 from inbox import selectors as inbox_selectors
 from inbox.models import Contact, Conversation, Message
+from orders.models import Order, OrderStatus
 
 SEARCH_LIMIT = 10
 MAX_ID = 2**63 - 1  # the database's integer range: a larger id (from a URL or a body) finds nothing
 SUGGESTION_MESSAGES = 20  # the customer's newest messages scanned for an email or a phone number
+ORDER_HISTORY_DAYS = 365  # "the past year's orders"
+ORDER_HISTORY_LIMIT = 100
+ORDER_MATCH_ORDERS = 20  # a chat's newest orders looked at for members (flow C)
+ORDER_MATCH_LIMIT = 3
+SHOP_TIME_ZONE = ZoneInfo(settings.TIME_ZONE)  # dates are shown in the shop's zone, whatever the request's
 
 
 def _base() -> QuerySet[Customer]:
@@ -124,13 +136,9 @@ def customer_list(
     return rows.order_by("-created_at", "-pk")
 
 
-def _customers_with_orders() -> QuerySet | list[int]:
-    """Ids of members who have placed an order. Orders don't exist yet: none have; the orders module
-    fills this in (a relation named `orders` from its order to the member is picked up here)."""
-    relation = next((r for r in Customer._meta.related_objects if r.get_accessor_name() == "orders"), None)
-    if relation is None:
-        return []
-    return Customer.objects.filter(orders__isnull=False).values("pk")
+def _customers_with_orders() -> QuerySet:
+    """Ids of members who have placed an order."""
+    return Order.objects.filter(customer__isnull=False).values("customer_id")
 
 
 def binding_for_contact(contact: Contact) -> ContactBinding | None:
@@ -178,19 +186,143 @@ def bound_contacts(customer: Customer) -> list[ContactBinding]:
     )
 
 
-def order_history(*, customer: Customer, now: dt.datetime, days: int = 365) -> list:
-    """The member's orders of the past year (number, date, total, status, link), newest first.
+@dataclass(frozen=True)
+class OrderRow:
+    """One line of a member's order history, as the pane, the customer page and the API show it."""
 
-    Orders don't exist yet, so this is empty; the orders module fills it in (from its own selector) and
-    the pane and the customer page show what it returns.
+    id: int
+    number: str
+    created_at: dt.datetime  # in the shop's time zone (Asia/Taipei)
+    total: int  # TWD
+    status: str
+    status_label: str
+    url: str  # the back-office order page
+
+    @property
+    def date(self) -> dt.date:
+        return self.created_at.date()
+
+
+def order_history(*, customer: Customer, now: dt.datetime, days: int = ORDER_HISTORY_DAYS, limit: int = ORDER_HISTORY_LIMIT) -> list[OrderRow]:
+    """The member's orders of the past `days` (a year by default), newest first: number, date, total,
+    status and the back-office link. One query (the (customer, -created_at) index), whatever the count."""
+    rows = (
+        Order.objects.filter(customer_id=customer.pk, created_at__gte=now - dt.timedelta(days=days))
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "number", "created_at", "total", "status")[:limit]
+    )
+    return [
+        OrderRow(
+            id=pk,
+            number=number,
+            created_at=timezone.localtime(created_at, SHOP_TIME_ZONE),
+            total=total,
+            status=status,
+            status_label=str(OrderStatus(status).label) if status in OrderStatus.values else status,
+            url=reverse("orders-backoffice:detail", args=[pk]),
+        )
+        for pk, number, created_at, total, status in rows
+    ]
+
+
+# --- Flow (C): members found on a chat's orders ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderCustomerMatch:
+    """Customer details one of this chat's orders carries (flow C of the reference: a live-stream order,
+    say), and the existing member they point at.
+
+    `via` says how: "member" (the order belongs to that member), "phone" or "email" (the order's recipient
+    details are that member's login), or "" when they match no member (`customer` is None: the agent may
+    use the details to create one). `name`, `phone` and `email` are what the order carries (normalized).
     """
-    return []
+
+    customer: Customer | None
+    via: str
+    order_id: int
+    order_number: str
+    name: str
+    phone: str
+    email: str
+
+    @property
+    def order_url(self) -> str:
+        return reverse("orders-backoffice:detail", args=[self.order_id])
 
 
-def order_customer_details_for_contact(contact: Contact) -> list[dict]:
-    """Customer details carried by orders this chat contact placed (e.g. from a live stream) without a
-    member bound: the pane offers "view existing customer" to confirm and merge. Needs orders: empty now."""
-    return []
+def _recipient_identity(recipient) -> tuple[str, str, str]:
+    """(name, phone, email) from an order's recipient snapshot, normalized; what doesn't parse is left out."""
+    recipient = recipient if isinstance(recipient, dict) else {}
+    name = " ".join(str(recipient.get("name") or "").split())[:200]
+    phone = email = ""
+    try:
+        phone = normalize_phone(str(recipient.get("phone") or ""))
+    except InvalidContactDetail:
+        pass
+    try:
+        email = normalize_email(str(recipient.get("email") or ""))
+    except InvalidContactDetail:
+        pass
+    return name, phone, email
+
+
+def order_customer_matches(
+    *,
+    contact: Contact,
+    exclude_customer_id: int | None = None,
+    unmatched: bool = False,
+    limit: int | None = ORDER_MATCH_LIMIT,
+) -> list[OrderCustomerMatch]:
+    """What the orders placed in this contact's chat say about who the customer is, newest order first.
+
+    Each order points at its own member, or at the member whose phone or email its recipient details are;
+    one entry per member, leaving out `exclude_customer_id` (the member the chat is bound to). With
+    `unmatched`, an order whose details match no member at all is listed too (customer None), once per
+    phone/email. Three queries (orders, members, their tags), whatever the number of orders.
+    """
+    orders = list(
+        Order.objects.filter(conversation__contact_id=contact.pk)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "number", "customer_id", "recipient")[:ORDER_MATCH_ORDERS]
+    )
+    if not orders:
+        return []
+    found = [(pk, number, customer_id, *_recipient_identity(recipient)) for pk, number, customer_id, recipient in orders]
+    ids = {row[2] for row in found if row[2]}
+    phones = {row[4] for row in found if row[4]}
+    emails = {row[5] for row in found if row[5]}
+    members = list(_base().filter(Q(pk__in=ids) | Q(phone__in=phones) | Q(email__in=emails)))
+    by_id = {m.pk: m for m in members}
+    by_phone = {m.phone: m for m in members if m.phone}
+    by_email = {m.email: m for m in members if m.email}
+    matches: list[OrderCustomerMatch] = []
+    seen: set = {exclude_customer_id} if exclude_customer_id else set()
+    for pk, number, customer_id, name, phone, email in found:
+        hit = False
+        for via, member in (("member", by_id.get(customer_id)), ("phone", by_phone.get(phone)), ("email", by_email.get(email))):
+            if member is None:
+                continue
+            hit = True
+            if member.pk not in seen:
+                seen.add(member.pk)
+                matches.append(OrderCustomerMatch(member, via, pk, number, name, phone, email))
+        if unmatched and not hit and (phone or email) and (phone, email) not in seen:
+            seen.add((phone, email))
+            matches.append(OrderCustomerMatch(None, "", pk, number, name, phone, email))
+    return matches[:limit]
+
+
+def order_customer_match(*, contact: Contact, customer_id: int, exclude_customer_id: int | None = None) -> OrderCustomerMatch | None:
+    """The match for this member among the contact's orders, or None when its orders don't point at it."""
+    return next(
+        (
+            m
+            for m in order_customer_matches(contact=contact, exclude_customer_id=exclude_customer_id, limit=None)
+            if m.customer.pk == customer_id
+        ),
+        None,
+    )
 
 
 @dataclass(frozen=True)

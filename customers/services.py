@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers import selectors
 from customers.errors import CustomerGone, DuplicateCustomer
 from customers.models import (
     MAX_ADDRESSES,
@@ -356,9 +357,38 @@ def unbind_contact(*, contact: Contact, actor) -> Customer:
     return customer
 
 
+@transaction.atomic
+def confirm_order_customer(*, contact: Contact, customer: Customer, actor) -> tuple[Customer, str]:
+    """Flow (C): the agent looked at the existing member this chat's orders point at (a live-stream order,
+    say) and confirms it is the same customer. Returns the member the chat is now bound to and the outcome:
+
+    - "bound": the chat had no member; it is bound to this one;
+    - "merged": the chat was bound to another member (typically one the agent just created); that member is
+      merged into this one (`merge_customers`: chats, orders, addresses, credit and history move);
+    - "unchanged": the chat was already bound to this member.
+
+    Only a member the chat's orders really point at can be confirmed this way (`order_customer_match`).
+    """
+    # Not locked here: bind_contact and merge_customers lock the members (pk order) and the binding themselves.
+    binding = ContactBinding.objects.filter(contact=contact).first()
+    if binding is not None and binding.customer_id == customer.pk:
+        return customer, "unchanged"
+    match = selectors.order_customer_match(
+        contact=contact, customer_id=customer.pk, exclude_customer_id=binding.customer_id if binding else None
+    )
+    if match is None:
+        raise ApplicationError(_("This chat's orders don't point at that member."))
+    if binding is None:
+        bind_contact(contact=contact, customer=customer, actor=actor)
+        return selectors.customer_get(customer.pk) or customer, "bound"
+    source = binding.customer
+    merged = merge_customers(target=customer, source=source, actor=actor)
+    return merged, "merged"
+
+
 # --- Merge -----------------------------------------------------------------------------------------------
 
-# What merge_customers moves itself; every other table pointing at a member (orders, once they exist) is
+# What merge_customers moves itself; every other table pointing at a member (orders.Order among them) is
 # re-pointed generically, so adding such a table cannot make a merge lose its rows.
 _MERGED_BY_NAME = {ContactBinding, Address, CreditEntry, CustomerAuditEntry}
 

@@ -46,6 +46,8 @@ def pane_strings() -> dict[str, str]:
         "error": _("Something went wrong. Please try again."),
         "no_email": _("no email"),
         "no_phone": _("no phone"),
+        "order_bound": _("Chat bound to the member this chat's orders belong to."),
+        "order_merged": _("Merged: this chat's member is now the one its orders belong to."),
     }
 
 
@@ -63,9 +65,11 @@ def customer_pane(request, conversation_id: int):
         "strings": pane_strings(),
         "max_addresses": MAX_ADDRESSES,
     }
-    if customer is None:
-        context["order_details"] = selectors.order_customer_details_for_contact(conversation.contact)
-    else:
+    # Flow (C): members (or details) this chat's orders carry, other than the bound member.
+    context["order_matches"] = selectors.order_customer_matches(
+        contact=conversation.contact, exclude_customer_id=customer.pk if customer else None, unmatched=customer is None
+    )
+    if customer is not None:
         context.update(
             addresses=selectors.current_addresses(customer),
             orders=selectors.order_history(customer=customer, now=timezone.now()),

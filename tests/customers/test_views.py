@@ -8,6 +8,7 @@ from django.utils import timezone
 from customers import services
 from customers.models import CreditEntry
 from inbox.models import Message
+from tests.orders.public.factories import make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +71,78 @@ class PaneTests:
     def test_unknown_conversation_is_404(self, agent):
         assert signed_in(agent).get("/customers/pane/999999/").status_code == 404
         assert signed_in(agent).get(f"/customers/pane/{2**70}/").status_code == 404
+
+
+class PaneOrdersTests:
+    """The bound member's past year of orders, and flow (C): members this chat's orders point at."""
+
+    def test_the_past_years_orders_each_linking_to_the_order_page(self, make_conversation, make_customer, place_order, agent):
+        conversation = make_conversation("Mei FB")
+        member = make_customer("Mei", phone="0912345678")
+        services.bind_contact(contact=conversation.contact, customer=member, actor=None)
+        recent = place_order(conversation, amount=1280, days_ago=2)
+        old = place_order(conversation, amount=999, days_ago=366)
+        html = signed_in(agent).get(f"/customers/pane/{conversation.pk}/").content.decode()
+        assert html.count('data-testid="cust-order"') == 1 and "No orders yet." not in html
+        assert f'href="/orders/{recent.pk}/"' in html and f">{recent.number}</a>" in html and old.number not in html
+        assert "NT$1,280" in html and "awaiting customer confirmation" in html
+        assert timezone.localtime(recent.created_at).strftime("%Y-%m-%d") in html
+
+    def test_the_pane_and_the_customer_page_cost_the_same_queries_for_many_orders(
+        self, make_conversation, make_customer, place_order, agent, django_assert_max_num_queries
+    ):
+        conversation = make_conversation("Mei FB")
+        member = make_customer("Mei", phone="0912345678")
+        services.bind_contact(contact=conversation.contact, customer=member, actor=None)
+        place_order(conversation)
+        client = signed_in(agent)
+        pages = [f"/customers/pane/{conversation.pk}/", f"/customers/{member.pk}/", f"/api/v1/customers/{member.pk}/"]
+        costs = {}
+        for url in pages:
+            with django_assert_max_num_queries(40) as few:
+                client.get(url)
+            costs[url] = len(few.captured_queries)
+        for n in range(15):
+            place_order(conversation, amount=100 + n, days_ago=n)
+        for url in pages:
+            with django_assert_max_num_queries(costs[url]):
+                response = client.get(url)
+            assert response.status_code == 200
+        assert client.get(pages[0]).content.decode().count('data-testid="cust-order"') == 16
+        assert client.get(pages[1]).content.decode().count('data-testid="customer-order"') == 16
+        assert len(client.get(pages[2]).json()["orders"]) == 16
+
+    def test_an_unbound_chat_with_a_live_stream_order_offers_the_existing_member(self, make_conversation, make_customer, agent):
+        member = make_customer(EVIL, phone="0912345678")
+        conversation = make_conversation("Live buyer")
+        order = make_order(conversation=conversation, recipient={"name": "小美", "phone": "0912345678"})
+        make_order(conversation=conversation, recipient={"name": EVIL, "phone": "0987000111"})
+        html = signed_in(agent).get(f"/customers/pane/{conversation.pk}/").content.decode()
+        assert 'data-testid="cust-order-matches"' in html and "Customer details from this chat's orders" in html
+        assert html.count('data-testid="cust-order-match"') == 2
+        assert f'data-customer="{member.pk}"' in html and f"Order {order.number}:" in html
+        assert "View existing customer details" in html and "Same customer: bind" in html
+        assert f'href="/customers/{member.pk}/"' in html  # the member's back-office page
+        assert 'data-testid="cust-order-match-use"' in html and 'data-phone="+886987000111"' in html  # no member: use them
+        assert EVIL not in html
+
+    def test_a_bound_chat_whose_orders_name_another_member_offers_the_merge(self, make_conversation, make_customer, agent):
+        existing = make_customer("Existing", phone="0912345678")
+        mine = make_customer("Mine", email="mine@x.tw")
+        conversation = make_conversation("Mei FB")
+        services.bind_contact(contact=conversation.contact, customer=mine, actor=None)
+        make_order(conversation=conversation, customer=existing)
+        make_order(conversation=conversation, recipient={"name": "Nobody", "phone": "0987000111"})
+        html = signed_in(agent).get(f"/customers/pane/{conversation.pk}/").content.decode()
+        assert "This chat's orders name another member" in html and "Same customer: merge" in html
+        assert html.count('data-testid="cust-order-match"') == 1  # details matching nobody aren't offered once bound
+        assert "Mine is merged into Existing" in html
+        zh = signed_in(agent).get(f"/customers/pane/{conversation.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hant").content.decode()
+        assert "查看已有顧客資料" in zh and "Mine 將合併至 Existing" in zh and "同一位顧客：合併帳號" in zh
+
+    def test_no_section_without_orders(self, make_conversation, agent):
+        html = signed_in(agent).get(f"/customers/pane/{make_conversation().pk}/").content.decode()
+        assert 'data-testid="cust-order-matches"' not in html
 
 
 class BackOfficeTests:

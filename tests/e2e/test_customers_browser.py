@@ -3,16 +3,25 @@
 Customers write through the platform sandbox; members are made with the customers services. Every flow
 of the reference's section 三 is walked from the pane: find and bind, create, the clash prompts (merge or
 re-enter), edits with the three outcomes, addresses up to the 6th-address error, the menu, unbinding,
-and the suggestion chips for details a customer wrote.
+the suggestion chips for details a customer wrote, the member's past year of orders, and flow (C): a chat
+whose orders (a live-stream order, say) point at an existing member offers "view existing customer details",
+then binds to it or merges the chat's member into it.
 """
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from customers import services
 from customers.models import ContactBinding, Customer, MemberTier
 from inbox.models import Conversation
 from integrations.sandbox import services as sandbox
+from orders import services as order_services
+from orders.logistics import DeliveryType, PaymentType
+from orders.models import DeliveryMethod, Order, PaymentMethod
 from tests import factories
+from tests.orders.public.factories import make_order
 from tests.browser import LINE_DEST, PAGE_ID, VIEWPORT, app, chromium, orm, screenshot  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser]
@@ -66,6 +75,52 @@ def member(**fields) -> Customer:
     return orm(services.create_customer, **fields)
 
 
+def _order_methods() -> tuple[int, int]:
+    pay = PaymentMethod.objects.get_or_create(type=PaymentType.PICKUP_711, defaults={"name": "7-11 取貨付款"})[0]
+    seven = DeliveryMethod.objects.get_or_create(type=DeliveryType.SEVEN_C2C, defaults={"name": "7-11 取貨", "fee": 0})[0]
+    return seven.pk, pay.pk
+
+
+def order_draft(amount: int) -> dict:
+    """A quick-order draft: one custom item, 7-11 pickup (free) at a demo store, paid at pickup."""
+    delivery, payment = orm(_order_methods)
+    return {
+        "lines": [{"custom": {"name": "碎花洋裝", "unit_price": amount}, "quantity": 1}],
+        "delivery_method_id": delivery,
+        "payment_method_id": payment,
+        "store": {"id": "991001"},
+        "recipient": {"name": "陳小美", "phone": "0912345678"},
+    }
+
+
+def _place(conversation, draft: dict, days_ago: int) -> Order:
+    order = order_services.place_order(conversation=conversation, actor=None, draft=draft)
+    if days_ago:
+        Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - dt.timedelta(days=days_ago))
+        order.refresh_from_db()
+    return order
+
+
+def place(conversation, amount: int, days_ago: int = 0) -> Order:
+    """An order placed the quick order's way (the chat must be bound), back-dated by `days_ago`."""
+    return orm(_place, conversation, order_draft(amount), days_ago)
+
+
+def place_in_app(page, conversation, amount: int) -> Order:
+    """The same through the app's API from a signed-in page, so the app's live events announce it."""
+    created = page.evaluate(
+        """async ([conversation, draft]) => {
+            const token = document.cookie.match(/csrftoken=([^;]+)/)[1];
+            const r = await fetch('/api/v1/orders/', {method: 'POST', headers: {'X-CSRFToken': token, 'Content-Type': 'application/json'},
+                                                       body: JSON.stringify({conversation_id: conversation, draft: draft})});
+            return [r.status, await r.json()];
+        }""",
+        [conversation.pk, order_draft(amount)],
+    )
+    assert created[0] == 201, created
+    return orm(Order.objects.get, pk=created[1]["id"])
+
+
 class CustomerPaneBrowserTests:
     def test_unbound_chat_find_by_name_or_phone_then_bind(self, app, chromium):
         orm(factories.staff_user, "agent")
@@ -114,6 +169,9 @@ class CustomerPaneBrowserTests:
         expect(page.get_by_test_id("cust-pane")).to_have_attribute("data-state", "bound")
         expect(prompt(page)).to_contain_text("Member created")
         expect(page.get_by_test_id("cust-email")).to_have_value("fresh@mail.tw")
+        # The name defaults to the chat's (the platform's display name).
+        expect(page.get_by_test_id("cust-name")).to_have_value(orm(lambda: second.contact.display_name))
+        expect(page.get_by_test_id("cust-name")).not_to_have_value("")
 
         # The email of one member and the phone of another: must be re-entered.
         open_chat(page, app, first)
@@ -282,6 +340,136 @@ class CustomerPaneBrowserTests:
         expect(prompt(page)).to_have_attribute("data-outcome", "updated")
         expect(page.get_by_test_id("cust-email")).to_have_value("mei.chen@example.com")
         expect(page.get_by_test_id("cust-suggestion")).to_have_count(0)
+
+        # A number that is another member's: the chip says whose, and clicking it gives the duplicate prompt.
+        member(name="王小明", phone="0987654321")
+        orm(sandbox.user_says, "line", destination=LINE_DEST, user_id=LINE_USER, text="或打 0987 654 321")
+        chip = page.get_by_test_id("cust-suggestion")
+        expect(chip).to_contain_text("王小明")
+        chip.click()
+        expect(prompt(page)).to_have_attribute("data-outcome", "duplicate")
+        expect(prompt(page)).to_contain_text("王小明")
+        expect(page.get_by_test_id("cust-merge")).to_have_text("Update binding")
+        page.get_by_test_id("cust-reenter").click()
+        expect(prompt(page)).to_be_hidden()
+        assert orm(lambda: Customer.objects.get(pk=mei.pk).phone) == "+886912345678"
+
+
+class CustomerOrdersBrowserTests:
+    def test_the_members_orders_of_the_past_year_link_to_the_order_page(self, app, chromium):
+        orm(factories.staff_user, "agent")
+        orm(factories.staff_user, "colleague")
+        mei = member(name="陳小美", phone="0912345678")
+        conversation = chat(app, PSID, "我要訂購")
+        orm(services.bind_contact, contact=conversation.contact, customer=mei, actor=None)
+        place(conversation, 990, days_ago=400)  # more than a year ago
+        older = place(conversation, 450, days_ago=20)
+        page = signed_in_page(chromium, app, "agent")
+        open_chat(page, app, conversation)
+        rows = page.get_by_test_id("cust-order")
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text(older.number)
+        expect(rows.first).to_contain_text("NT$450")
+        expect(rows.first).to_contain_text(timezone.localtime(older.created_at).strftime("%Y-%m-%d"))
+
+        # An order placed while the pane is open (here from a colleague's window) shows up first, live.
+        colleague = signed_in_page(chromium, app, "colleague")
+        newer = place_in_app(colleague, conversation, 1280)
+        expect(rows).to_have_count(2)
+        expect(rows.first).to_contain_text(newer.number)
+        expect(rows.first).to_contain_text("NT$1,280")
+        expect(rows.first).to_contain_text("awaiting customer confirmation")
+        link = rows.first.get_by_test_id("cust-order-link")
+        expect(link).to_have_attribute("href", f"/orders/{newer.pk}/")
+        screenshot(page, "customers-pane-orders")
+        with page.context.expect_page() as opened:
+            link.click()
+        order_page = opened.value
+        order_page.wait_for_load_state()
+        assert order_page.url == f"{app.url}/orders/{newer.pk}/"
+        expect(order_page.locator("body")).to_contain_text(newer.number)
+
+        page.goto(f"{app.url}/customers/{mei.pk}/")
+        expect(page.get_by_test_id("customer-order")).to_have_count(2)
+        expect(page.get_by_test_id("customer-order").first).to_contain_text(newer.number)
+
+    def test_flow_c_a_live_stream_order_offers_the_existing_member_to_bind(self, app, chromium):
+        orm(factories.staff_user, "agent")
+        mei = member(name="陳小美", email="mei@example.com", phone="0912345678")
+        conversation = chat(app, PSID, "直播那件洋裝我要")
+        # Two orders from the live stream came in without a member: one with Mei's phone, one with a
+        # number no member has.
+        live = orm(make_order, conversation=conversation, recipient={"name": "小美", "phone": "0912-345-678"})
+        orm(make_order, conversation=conversation, recipient={"name": "王小華", "phone": "0955-000-111"})
+        page = signed_in_page(chromium, app, "agent")
+        open_chat(page, app, conversation)
+
+        matches = page.get_by_test_id("cust-order-match")
+        expect(matches).to_have_count(2)
+        # Details that match no member can fill the form (the agent could then save a new member).
+        unknown = matches.filter(has_text="王小華")
+        unknown.get_by_test_id("cust-order-match-use").click()
+        expect(page.get_by_test_id("cust-new-phone")).to_have_value("+886955000111")
+        expect(page.get_by_test_id("cust-new-name")).to_have_value("王小華")
+        expect(page.get_by_test_id("cust-matches")).to_contain_text("No member matches yet")
+
+        # The order with Mei's phone: view the existing member, first decide it's not the same, then confirm.
+        found = matches.filter(has_text=live.number)
+        found.get_by_test_id("cust-order-match-view").click()
+        card = found.get_by_test_id("cust-order-member")
+        expect(card).to_be_visible()
+        expect(card.get_by_test_id("cust-order-member-name")).to_contain_text(f"陳小美 #{mei.pk}")
+        expect(card).to_contain_text("mei@example.com")
+        expect(card).to_contain_text("the order's phone number")
+        expect(card.get_by_test_id("cust-order-member-page")).to_have_attribute("href", f"/customers/{mei.pk}/")
+        screenshot(page, "customers-pane-flow-c")
+        card.get_by_test_id("cust-order-match-cancel").click()
+        expect(card).to_be_hidden()
+        assert not orm(lambda: ContactBinding.objects.exists())
+        found.get_by_test_id("cust-order-match-view").click()
+        card.get_by_test_id("cust-order-match-confirm").click()
+
+        expect(page.get_by_test_id("cust-pane")).to_have_attribute("data-customer", str(mei.pk))
+        expect(prompt(page)).to_have_attribute("data-outcome", "updated")
+        expect(prompt(page)).to_contain_text("Chat bound to the member this chat's orders belong to.")
+        expect(page.get_by_test_id("cust-order-matches")).to_have_count(0)
+        assert orm(lambda: ContactBinding.objects.get(contact=conversation.contact).customer_id) == mei.pk
+
+    def test_flow_c_a_member_created_for_the_chat_merges_into_the_one_its_orders_belong_to(self, app, chromium):
+        orm(factories.staff_user, "agent")
+        existing = member(name="陳小美", phone="0912345678")
+        conversation = chat(app, PSID, "hi")
+        # An earlier order of this chat belongs to the existing member; the chat was unbound since.
+        orm(services.bind_contact, contact=conversation.contact, customer=existing, actor=None)
+        earlier = place(conversation, 700, days_ago=3)
+        orm(services.unbind_contact, contact=conversation.contact, actor=None)
+        page = signed_in_page(chromium, app, "agent")
+        open_chat(page, app, conversation)
+        expect(page.get_by_test_id("cust-order-match")).to_contain_text(earlier.number)
+
+        # The agent doesn't look and creates a new member from an email instead.
+        page.get_by_test_id("cust-new-email").fill("mei.chen@example.com")
+        page.get_by_test_id("cust-create").click()
+        expect(page.get_by_test_id("cust-pane")).to_have_attribute("data-state", "bound")
+        created = int(page.get_by_test_id("cust-pane").get_attribute("data-customer"))
+        assert created != existing.pk
+        expect(page.get_by_test_id("cust-no-orders")).to_be_visible()
+
+        # The pane still says this chat's orders name another member: view it and merge.
+        match = page.get_by_test_id("cust-order-match")
+        expect(page.get_by_test_id("cust-order-matches")).to_contain_text("This chat's orders name another member")
+        match.get_by_test_id("cust-order-match-view").click()
+        expect(match.get_by_test_id("cust-order-member")).to_contain_text("merged into 陳小美")
+        match.get_by_test_id("cust-order-match-confirm").click()
+
+        expect(page.get_by_test_id("cust-pane")).to_have_attribute("data-customer", str(existing.pk))
+        expect(prompt(page)).to_have_attribute("data-outcome", "updated")
+        expect(prompt(page)).to_contain_text("Merged")
+        expect(page.get_by_test_id("cust-email")).to_have_value("mei.chen@example.com")  # the new member's email came along
+        expect(page.get_by_test_id("cust-phone")).to_have_value("0912 345 678")
+        expect(page.get_by_test_id("cust-order")).to_have_count(1)
+        expect(page.get_by_test_id("cust-order")).to_contain_text(earlier.number)
+        assert not orm(lambda: Customer.objects.filter(pk=created).exists())
 
 
 class CustomerPagesBrowserTests:

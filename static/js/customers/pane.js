@@ -332,6 +332,37 @@
     patch(body, loginInput);
   }
 
+  // ---- flow (C): a member this chat's orders point at ----------------------------------------------
+  // "View existing customer" shows that member (rendered by the server); the agent confirms it is the same
+  // customer: the chat is bound to it, or, when the chat already has another member, that member is merged
+  // into it. Details an order carries that match no member can fill the binding form instead.
+  function toggleOrderMember(match, open) {
+    const card = match.querySelector('[data-testid="cust-order-member"]');
+    const button = match.querySelector('[data-cust="order-match-view"]');
+    card.hidden = !open;
+    if (button) button.setAttribute("aria-expanded", String(open));
+    if (open) card.querySelector('[data-cust="order-match-confirm"]').focus();
+  }
+
+  async function confirmOrderMember(match) {
+    const id = parseInt(match.dataset.customer, 10);
+    const result = await call("POST", "conversations/" + conversationId + "/order-customers/", { customer: id });
+    if (result.status === 200) {
+      await load({ kind: "updated", text: result.data.outcome === "merged" ? strings.order_merged : strings.order_bound });
+      return;
+    }
+    showPrompt({ kind: "error", text: message(result.data) });
+  }
+
+  function useOrderDetails(match) {
+    const form = bindForm();
+    if (!form) return;
+    ["name", "phone", "email"].forEach(function (field) {
+      if (match.dataset[field]) form.elements[field].value = match.dataset[field];
+    });
+    search(match.dataset.phone || match.dataset.email || match.dataset.name);
+  }
+
   // ---- events -------------------------------------------------------------------------------------
   holder.addEventListener("click", function (e) {
     const target = e.target.closest("[data-cust]");
@@ -368,6 +399,15 @@
       addressAction(item, "DELETE", undefined, strings.address_deleted);
     } else if (action === "suggestion") {
       useSuggestion(target);
+    } else if (action === "order-match-view") {
+      const match = target.closest(".cust-order-match");
+      toggleOrderMember(match, match.querySelector('[data-testid="cust-order-member"]').hidden);
+    } else if (action === "order-match-cancel") {
+      toggleOrderMember(target.closest(".cust-order-match"), false);
+    } else if (action === "order-match-confirm") {
+      confirmOrderMember(target.closest(".cust-order-match"));
+    } else if (action === "order-match-use") {
+      useOrderDetails(target.closest(".cust-order-match"));
     }
   });
 
@@ -402,8 +442,9 @@
     patch({ tags: tags });
   });
 
-  // Another agent (or this one, in another window) changed the member, or the customer wrote: reload,
-  // unless the agent is in the middle of typing or answering a prompt here.
+  // Another agent (or this one, in another window) changed the member, the customer wrote, or an order of
+  // this chat was placed or changed (its history and flow C): reload, unless the agent is in the middle of
+  // typing or answering a prompt here.
   function busy() {
     const active = document.activeElement;
     if (active && holder.contains(active) && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) return true;
@@ -411,6 +452,7 @@
     if (form && (form.elements.email.value || form.elements.phone.value)) return true;
     const addresses = addressForm();
     if (addresses && !addresses.hidden) return true;
+    if (holder.querySelector('[data-testid="cust-order-member"]:not([hidden])')) return true;
     return Boolean(lastPrompt && (lastPrompt.kind === "duplicate" || lastPrompt.kind === "reenter"));
   }
 
@@ -419,7 +461,8 @@
     const mine =
       (event.type === "customer" && (event.conversation_ids || []).indexOf(conversationId) !== -1) ||
       (event.type === "message" && event.op === "add" && event.message && event.message.conversation_id === conversationId &&
-        event.message.direction === "inbound");
+        event.message.direction === "inbound") ||
+      (event.type === "order" && event.conversation_id === conversationId);
     if (mine && !busy()) load(lastPrompt && (lastPrompt.kind === "updated" || lastPrompt.kind === "info") ? lastPrompt : null);
   });
 
