@@ -132,6 +132,7 @@ CELERY_BEAT_SCHEDULE = {
     "conversations-due-stars": {"task": "inbox.tasks.conversations_due_stars", "schedule": 60.0},
     "inbox-events-prune": {"task": "inbox.tasks.inbox_events_prune", "schedule": 3600.0},
     "contacts-profile-refresh": {"task": "inbox.tasks.contacts_profile_refresh", "schedule": 900.0},
+    "custom-images-prune": {"task": "orders.tasks.custom_images_prune", "schedule": 6 * 3600.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -798,6 +798,24 @@ def upload_custom_image(*, upload, actor) -> CustomImage:
     return image
 
 
+CUSTOM_IMAGE_KEEP = dt.timedelta(days=2)
+
+
+def prune_custom_images(*, now: dt.datetime, keep: dt.timedelta = CUSTOM_IMAGE_KEEP) -> int:
+    """Forget custom-product pictures uploaded more than `keep` ago. A picture an order's product took keeps
+    its file (the product and the order line show it); one never used (the panel was closed, the line
+    removed) has its file deleted too. Returns how many uploads were forgotten."""
+    old = list(CustomImage.objects.filter(created_at__lt=now - keep).order_by("pk")[:500])
+    if not old:
+        return 0
+    used = set(Product.objects.filter(image__in=[image.file.name for image in old]).values_list("image", flat=True))
+    for image in old:
+        if image.file.name not in used:
+            image.file.delete(save=False)
+    CustomImage.objects.filter(pk__in=[image.pk for image in old]).delete()
+    return len(old)
+
+
 def _tag_errors(exc: ValidationError) -> dict:
     return {field: " ".join(str(m) for m in messages) for field, messages in exc.message_dict.items()}
 

@@ -3,14 +3,17 @@
 order's line: in the API, on the back-office page and on the customer's page."""
 from __future__ import annotations
 
+import datetime as dt
 import io
+import os
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
-from orders import confirmation, selectors, services
+from orders import confirmation, selectors, services, tasks
 from orders.errors import OrderInvalid
 from orders.images import ImageRejected
 from orders.models import CustomImage, Order, OrderLine, Product
@@ -100,6 +103,33 @@ class PlaceOrderWithPictureTests:
     def test_a_malformed_image_id_is_invalid(self, bound, agent, worked_draft, image_id):
         with pytest.raises(OrderInvalid):
             services.place_order(conversation=bound.conversation, actor=agent, draft=with_custom(worked_draft, image_id=image_id))
+
+
+class PruneTests:
+    """Uploads are forgotten after two days: a file an order's product took stays, an unused one goes."""
+
+    def test_old_unused_files_go_used_and_recent_ones_stay(self, bound, agent, worked_draft):
+        used = services.upload_custom_image(upload=upload(picture()), actor=agent)
+        services.place_order(conversation=bound.conversation, actor=agent, draft=with_custom(worked_draft, image_id=used.pk))
+        unused = services.upload_custom_image(upload=upload(picture()), actor=agent)
+        recent = services.upload_custom_image(upload=upload(picture()), actor=agent)
+        paths = {image.pk: image.file.path for image in (used, unused, recent)}
+        now = timezone.now()
+        CustomImage.objects.filter(pk__in=[used.pk, unused.pk]).update(created_at=now - dt.timedelta(days=3))
+
+        assert services.prune_custom_images(now=now) == 2
+
+        assert list(CustomImage.objects.values_list("pk", flat=True)) == [recent.pk]
+        assert os.path.exists(paths[used.pk]) and os.path.exists(paths[recent.pk])
+        assert not os.path.exists(paths[unused.pk])
+        line = OrderLine.objects.get(kind=OrderLine.Kind.CUSTOM)
+        assert line.variant.product.image.name == used.file.name and line.image_url.endswith(used.file.name)
+
+    def test_the_beat_task_runs_it(self, agent):
+        image = services.upload_custom_image(upload=upload(picture()), actor=agent)
+        CustomImage.objects.filter(pk=image.pk).update(created_at=timezone.now() - dt.timedelta(days=3))
+        assert tasks.custom_images_prune.delay().get() == 1
+        assert not CustomImage.objects.exists()
 
 
 class ApiAndPagesTests:
