@@ -112,11 +112,30 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Channel layer limits. The default capacity (100 frames waiting per channel or group) is too small for a
+# campaign: a burst of webhooks fans out one frame per message to every open inbox, and a tab that is busy
+# rendering falls 100 frames behind within seconds; past capacity the layer silently drops frames, and that
+# tab misses them until its next reconnect replays the event log. 1,000 absorbs such bursts (a frame is
+# ~1 KB, so at most ~1 MB per slow socket). Expiry stays at 60 s: a frame nobody has read in a minute belongs
+# to a gone or stalled socket whose reconnect replays it anyway; longer would only keep dead channels' frames
+# in Redis memory.
+CHANNEL_LAYER_CAPACITY = 1000
+CHANNEL_LAYER_EXPIRY = 60
 if REDIS_URL:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": CHANNEL_LAYER_CAPACITY, "expiry": CHANNEL_LAYER_EXPIRY},
+        }
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": CHANNEL_LAYER_CAPACITY, "expiry": CHANNEL_LAYER_EXPIRY},
+        }
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -126,6 +145,14 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task is acknowledged only when it ends (acks_late), and one whose worker died is handed back
+# (reject_on_worker_lost). On Redis, a task taken by a worker that was killed returns to the queue after the
+# visibility timeout: the default hour would leave a send queued that long, so 20 minutes. It must stay
+# above the longest retry countdown (inbox.tasks.retry_countdown: 480 s at the 5th profile retry; a task
+# waiting for its ETA is unacknowledged too, and would otherwise run twice) and the longest task
+# (3 platform attempts of at most ~13 s plus Retry-After). Webhook receipts don't wait for it: the beat's
+# sweep re-queues any left unprocessed after 5 minutes, and processing a receipt twice is a no-op.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 1200}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "webhook-receipts-sweep": {"task": "integrations.tasks.webhook_receipts_sweep", "schedule": 300.0},

@@ -5,15 +5,17 @@ import datetime as dt
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inbox.media import store_inbound_media
 from inbox.models import Contact, Message
 from inbox import events
 from inbox.services import conversations, messaging
 from inbox.services.ingest import own_metadata
-from integrations.base import AuthError, Delivery, LinkButton, OutboundMessage, PlatformError
+from integrations.base import AuthError, Delivery, LinkButton, OutboundMessage, Platform, PlatformError
 from integrations.models import Channel
 from integrations.registry import get_client
 
@@ -24,7 +26,8 @@ PROFILE_MAX_RETRIES = 5
 
 
 def retry_countdown(retries: int) -> int:
-    return 30 * (2**retries)
+    # TASK_RETRY_BASE_SECONDS: only the reliability tests' workers lower it (tests/reliability/worker_settings.py).
+    return int(getattr(settings, "TASK_RETRY_BASE_SECONDS", 30)) * (2**retries)
 
 
 @shared_task(bind=True, name="inbox.tasks.message_deliver", max_retries=DELIVER_MAX_RETRIES)
@@ -33,6 +36,14 @@ def message_deliver(self, message_id: int) -> str:
     message = Message.objects.select_related("channel", "conversation__contact").filter(pk=message_id).first()
     if message is None or message.state != Message.State.QUEUED:
         return "skipped"
+    if _interrupted_messenger_send(self, message):
+        # A worker died during this send (this task came back unacknowledged). Messenger has no idempotency
+        # key: never send blindly again. Meta's echo (it sets platform_message_id) says whether it went out.
+        if message.platform_message_id:
+            messaging.mark_sent(message_id=message.pk, message_ids=tuple(message.part_ids) or (message.platform_message_id,), billed=None)
+            return "sent"
+        messaging.mark_failed(message_id=message.pk, error=_("The send was interrupted and may have gone out: check the chat before sending it again."))
+        return "failed"
     image_url = next((a.get("url", "") for a in message.attachments if a.get("type") == "image"), "")
     buttons = tuple(LinkButton(label=a["title"], url=a["url"]) for a in message.attachments if a.get("type") == "button")
     outbound = OutboundMessage(text=message.text, image_url=image_url, buttons=buttons, metadata=own_metadata(message.pk))
@@ -61,6 +72,12 @@ def message_deliver(self, message_id: int) -> str:
     parts = tuple(message.part_ids) + result.message_ids
     messaging.mark_sent(message_id=message.pk, message_ids=parts, billed=result.billed if message.retry_key else None)
     return "sent"
+
+
+def _interrupted_messenger_send(task, message: Message) -> bool:
+    """This run is a redelivery (its worker was lost) of a Messenger send a previous run had started."""
+    redelivered = bool((task.request.delivery_info or {}).get("redelivered"))
+    return redelivered and message.attempts > 0 and message.channel.platform == Platform.MESSENGER
 
 
 @shared_task(bind=True, name="inbox.tasks.contact_profile_fetch", max_retries=PROFILE_MAX_RETRIES)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from inbox.api import DecisionSerializer, ErrorSerializer
 from inbox.errors import ApplicationError
 from inbox.models import Message
 from inbox.permissions import IsInboxStaff
@@ -37,6 +39,73 @@ def order_payload(order: Order) -> dict:
     }
 
 
+# --- What the views answer (for the OpenAPI schema; `order_payload` builds the order part) --------------
+
+
+class OrderStateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=OrderStatus.choices)
+    status_label = serializers.CharField()
+    payment_status = serializers.ChoiceField(choices=PaymentStatus.choices)
+    payment_status_label = serializers.CharField()
+    conversation_id = serializers.IntegerField(allow_null=True)
+    link_sent_at = serializers.DateTimeField(allow_null=True)
+    link_error = serializers.CharField(allow_blank=True, help_text='Why the link was not sent ("link not sent"); empty once sent.')
+    confirmed_at = serializers.DateTimeField(allow_null=True)
+    total = serializers.IntegerField(help_text="TWD.")
+
+    class Meta:
+        ref_name = "OrderState"
+
+
+class OrderStateOutputSerializer(serializers.Serializer):
+    order = OrderStateSerializer()
+
+    class Meta:
+        ref_name = "OrderStateOutput"
+
+
+class LinkDecisionOutputSerializer(serializers.Serializer):
+    order = OrderStateSerializer()
+    window = DecisionSerializer(allow_null=True, help_text="What sending the link now would do; null without a conversation.")
+
+    class Meta:
+        ref_name = "OrderLinkDecision"
+
+
+class LinkSendOutputSerializer(serializers.Serializer):
+    sent = serializers.BooleanField()
+    reason = serializers.CharField(allow_blank=True, help_text="Why it was not sent (empty when sent).")
+    window = DecisionSerializer(allow_null=True, help_text="How it was sent (free LINE reply or paid push), or why not.")
+    message_id = serializers.IntegerField(allow_null=True)
+    order = OrderStateSerializer()
+
+    class Meta:
+        ref_name = "OrderLinkSend"
+
+
+class ProofAttachedOutputSerializer(serializers.Serializer):
+    proof_id = serializers.IntegerField()
+    order = OrderStateSerializer()
+
+    class Meta:
+        ref_name = "OrderProofAttached"
+
+
+# A 400 is {"detail": "..."} when the service refuses, or DRF's {"<field>": ["..."]} for bad input.
+BAD_REQUEST = OpenApiResponse(
+    {"type": "object", "additionalProperties": True},
+    description='Refused or bad input: {"detail": "..."} or {"<field>": ["..."]}.',
+)
+REFUSED = OpenApiResponse(ErrorSerializer, description="The step can't be done on this order now: {\"detail\": \"...\"}.")
+COMMON_RESPONSES = {
+    401: OpenApiResponse(ErrorSerializer, description="Not signed in."),
+    403: OpenApiResponse(ErrorSerializer, description="Not shop staff."),
+    404: OpenApiResponse(ErrorSerializer, description="No such order (or message)."),
+}
+
+
 class OrderActionApi(APIView):
     permission_classes = [IsInboxStaff]
 
@@ -51,13 +120,35 @@ class OrderActionApi(APIView):
         return super().handle_exception(exc)
 
 
+@extend_schema(tags=["orders"])
 class OrderLinkSendApi(OrderActionApi):
     """GET: what sending the link now would do (allowed? free or paid?). POST: send (or resend) it."""
 
+    @extend_schema(
+        operation_id="v1_orders_link_decision",
+        summary="What sending the order's confirmation link now would do",
+        description="Allowed or not and why; on LINE a free reply (a valid reply token) or a paid push.",
+        responses={200: LinkDecisionOutputSerializer, **COMMON_RESPONSES},
+    )
     def get(self, request, order_id: int):
         order = self.order(order_id)
         return Response({"order": order_payload(order), "window": confirmation.link_decision(order=order)})
 
+    @extend_schema(
+        operation_id="v1_orders_link_send",
+        summary="Send (or resend) the order's confirmation link into its conversation",
+        request=None,
+        responses={
+            200: LinkSendOutputSerializer,
+            400: REFUSED,
+            409: OpenApiResponse(
+                LinkSendOutputSerializer,
+                description="The platform's rules don't allow it now: not sent (`sent` false, `reason`); "
+                'the order is marked "link not sent".',
+            ),
+            **COMMON_RESPONSES,
+        },
+    )
     def post(self, request, order_id: int):
         result = confirmation.send_order_link(order=self.order(order_id), actor=request.user)
         order = Order.objects.get(pk=order_id)
@@ -68,15 +159,30 @@ class OrderLinkSendApi(OrderActionApi):
         )
 
 
+@extend_schema(tags=["orders"])
 class OrderPaymentApproveApi(OrderActionApi):
+    @extend_schema(
+        summary="Approve the order's payment (the transfer is verified)",
+        request=None,
+        responses={200: OrderStateOutputSerializer, 400: REFUSED, **COMMON_RESPONSES},
+    )
     def post(self, request, order_id: int):
         return Response({"order": order_payload(confirmation.approve_payment(order=self.order(order_id), actor=request.user))})
 
 
+@extend_schema(tags=["orders"])
 class OrderPaymentRejectApi(OrderActionApi):
     class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=300, allow_blank=True)
+        reason = serializers.CharField(max_length=300, allow_blank=True, help_text="Told to the customer (required, at most 300 characters).")
 
+        class Meta:
+            ref_name = "OrderPaymentRejectInput"
+
+    @extend_schema(
+        summary="Reject the order's transfer proof, with the reason told to the customer",
+        request=InputSerializer,
+        responses={200: OrderStateOutputSerializer, 400: BAD_REQUEST, **COMMON_RESPONSES},
+    )
     def post(self, request, order_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -84,10 +190,19 @@ class OrderPaymentRejectApi(OrderActionApi):
         return Response({"order": order_payload(order)})
 
 
+@extend_schema(tags=["orders"])
 class OrderStatusChangeApi(OrderActionApi):
     class InputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=OrderStatus.choices)
 
+        class Meta:
+            ref_name = "OrderStatusChangeInput"
+
+    @extend_schema(
+        summary="Move the order to another status (cancelling gives stock and credit back)",
+        request=InputSerializer,
+        responses={200: OrderStateOutputSerializer, 400: BAD_REQUEST, **COMMON_RESPONSES},
+    )
     def post(self, request, order_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -95,6 +210,7 @@ class OrderStatusChangeApi(OrderActionApi):
         return Response({"order": order_payload(order)})
 
 
+@extend_schema(tags=["orders"])
 class MessageAttachToOrderApi(OrderActionApi):
     """Attach an image the customer sent in the chat to an order of that conversation as a transfer
     proof. Without `order_id`: the conversation's newest order still waiting for a payment."""
@@ -102,6 +218,14 @@ class MessageAttachToOrderApi(OrderActionApi):
     class InputSerializer(serializers.Serializer):
         order_id = serializers.IntegerField(required=False, min_value=1, max_value=2**62)
 
+        class Meta:
+            ref_name = "MessageAttachToOrderInput"
+
+    @extend_schema(
+        summary="Attach an image the customer sent in the chat to an order as its transfer proof",
+        request=InputSerializer,
+        responses={201: ProofAttachedOutputSerializer, 400: BAD_REQUEST, **COMMON_RESPONSES},
+    )
     def post(self, request, message_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

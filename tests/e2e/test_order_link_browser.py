@@ -15,15 +15,17 @@ from playwright.sync_api import expect
 
 from inbox.models import Conversation
 from integrations.sandbox import services as sandbox
+from integrations.sandbox.models import SandboxChatMessage
 from orders.models import Order, PaymentProof
 from tests import factories
-from tests.browser import PAGE_ID, app, chromium, orm, screenshot, signed_in_page  # noqa: F401 (fixtures)
+from tests.browser import LINE_DEST, PAGE_ID, app, chromium, orm, screenshot, signed_in_page  # noqa: F401 (fixtures)
 from tests.orders.public.factories import make_order
 
 pytestmark = [pytest.mark.browser]
 
 PASSWORD = "pw-Str0ng-enough"
 PSID = "7000000000000606"
+LINE_USER = "U" + "7" * 32
 PHONE = {"width": 390, "height": 844}
 
 
@@ -122,3 +124,46 @@ class OrderLinkBrowserTests:
         assert orm(lambda: Order.objects.get(pk=order.pk).status) == "paid"
         assert re.search(r"/o/[^/]+/", url)
         customer_context.close()
+
+    def test_line_the_order_page_says_free_reply_or_paid_push_before_sending_and_that_is_what_happens(self, app, chromium):
+        """On LINE the link is free while the customer's reply token is valid, otherwise a paid push. The
+        staff order page says which before the click; LINE (the sandbox) then records that endpoint, and
+        the month's quota moves only for the push."""
+        from integrations.sandbox.line_views import monthly_usage
+        from integrations.sandbox.models import SandboxLineBot
+
+        factories.staff_user("olivia")
+        sandbox.user_says("line", destination=LINE_DEST, user_id=LINE_USER, text="想買洋裝")
+        conversation = wait_for(lambda: Conversation.objects.filter(contact__platform_user_id=LINE_USER).first())
+        first, second = orm(make_order, conversation=conversation), orm(make_order, conversation=conversation)
+
+        def quota() -> int:
+            return orm(lambda: monthly_usage(SandboxLineBot.objects.get(destination=LINE_DEST)))
+
+        def calls(endpoint: str) -> list[int]:
+            return orm(lambda: list(sandbox.calls("line", endpoint).values_list("status", flat=True)))
+
+        staff = signed_in_page(chromium, app, "olivia", PASSWORD)
+        staff.goto(f"{app.url}/orders/{first.pk}/")
+        card = staff.locator("section.card", has=staff.get_by_test_id("admin-resend"))
+        expect(card).to_contain_text("free reply")
+        expect(card).not_to_contain_text("paid LINE push")
+        used = quota()
+        staff.get_by_test_id("admin-resend").click()
+        expect(card).to_contain_text("Sent", timeout=15_000)
+        wait_for(lambda: sandbox.calls("line", "reply").filter(status=200).exists())
+        assert calls("reply") == [200] and calls("push") == []
+        assert quota() == used
+
+        # The token is used up: the next order's page announces a paid push, and a push it is.
+        staff.goto(f"{app.url}/orders/{second.pk}/")
+        card = staff.locator("section.card", has=staff.get_by_test_id("admin-resend"))
+        expect(card).to_contain_text("paid LINE push")
+        staff.get_by_test_id("admin-resend").click()
+        expect(card).to_contain_text("Sent", timeout=15_000)
+        wait_for(lambda: sandbox.calls("line", "push").filter(status=200).exists())
+        assert calls("reply") == [200] and calls("push") == [200]
+        assert quota() == used + 1
+        bubbles = orm(lambda: [m.text for m in SandboxChatMessage.objects.filter(direction="from_shop")])
+        assert any(first.number in text for text in bubbles) and any(second.number in text for text in bubbles)
+

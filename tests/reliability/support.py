@@ -1,11 +1,18 @@
-"""Shared helpers for the reliability tests: waiting, and pointing Celery at a broker of our choosing."""
+"""Shared helpers for the reliability tests: waiting, pointing Celery at a broker of our choosing, and real
+`celery worker` child processes."""
 from __future__ import annotations
 
 import os
+import re
+import signal
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from django.db import connection
 from kombu import pools as kombu_pools
 
 from config.celery import app as celery_app
@@ -45,3 +52,83 @@ def use_broker(url: str, *, queue: str | None = None, transport_options: dict | 
     celery_app._pool = None
     # The AMQP helper caches its queues, router and producer pool: let it be rebuilt from the new conf.
     celery_app.__dict__.pop("amqp", None)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def child_database_url() -> str:
+    """The database pytest-django made for this run, as a URL a child process can use."""
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+class WorkerProcess:
+    """`celery worker` in a child process on the test's queue; its log is read to see what each task returned."""
+
+    def __init__(
+        self,
+        tmp_path: Path,
+        queue: str,
+        *,
+        stall_file: Path | None = None,
+        visibility_timeout: int = 3600,
+        env: dict[str, str] | None = None,
+    ):
+        self.log_path = tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log"
+        extra_env = env
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.reliability.worker_settings",
+            "DATABASE_URL": child_database_url(),
+            # Nothing leaves the machine: platform calls (profile look-ups) hit a closed local port, unless
+            # the test points them at its live sandbox (`env`).
+            "GRAPH_API_BASE": "http://127.0.0.1:9/graph/v25.0",
+            "LINE_API_BASE": "http://127.0.0.1:9/line",
+            "LINE_DATA_API_BASE": "http://127.0.0.1:9/line-data",
+            "PLATFORM_MAX_ATTEMPTS": "1",
+            "SECRET_KEY": "reliability-test-worker",
+            "RELIABILITY_BROKER_URL": isolated_broker_url(),
+            "RELIABILITY_QUEUE": queue,
+            "RELIABILITY_VISIBILITY_TIMEOUT": str(visibility_timeout),
+            "LOG_LEVEL": "INFO",
+            "PYTHONPATH": str(ROOT),
+        }
+        env.update(extra_env or {})
+        env.pop("RELIABILITY_STALL_FILE", None)
+        if stall_file is not None:
+            env["RELIABILITY_STALL_FILE"] = str(stall_file)
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", queue, "-l", "info",
+             "-n", f"reliability-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        if not wait_for(lambda: "ready." in self.output() or self.process.poll() is not None, timeout=60):
+            self.stop()
+            raise RuntimeError("the worker did not start:\n" + self.output())
+        if self.process.poll() is not None:
+            raise RuntimeError("the worker exited:\n" + self.output())
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def results(self, task: str = "webhook_receipt_process") -> list[str]:
+        """What each run of `task` (inbox.tasks.<name> / integrations.tasks.<name>) returned, in order."""
+        return re.findall(task + r"\[[^\]]+\] succeeded in [\d.e-]+s: '(\w+)'", self.output())
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+        self.log.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.log.close()

@@ -13,30 +13,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
-import signal
-import subprocess
-import sys
-import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-import redis
 from asgiref.sync import SyncToAsync, sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from inbox.consumers import InboxConsumer
 from inbox.models import InboxEvent, Message
 from integrations.models import WebhookReceipt
 from integrations.tasks import webhook_receipts_sweep
 from tests import factories
-from tests.reliability.support import isolated_broker_url, unique_queue, use_broker, wait_for
+from tests.reliability.support import isolated_broker_url, use_broker, wait_for
 from tests.webhooks import line_body, line_text, messenger_body, messenger_text, post_line, post_messenger
 
 pytestmark = [
@@ -47,110 +38,7 @@ pytestmark = [
     ),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
 DEAD_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused at once
-
-
-def child_database_url() -> str:
-    """The database pytest-django made for this run, as a URL a child process can use."""
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-class WorkerProcess:
-    """`celery worker` in a child process on the test's queue; its log is read to see what each task returned."""
-
-    def __init__(self, tmp_path: Path, queue: str, *, stall_file: Path | None = None, visibility_timeout: int = 3600):
-        self.log_path = tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log"
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.reliability.worker_settings",
-            "DATABASE_URL": child_database_url(),
-            # Nothing leaves the machine: platform calls (profile look-ups) hit a closed local port.
-            "GRAPH_API_BASE": "http://127.0.0.1:9/graph/v25.0",
-            "LINE_API_BASE": "http://127.0.0.1:9/line",
-            "LINE_DATA_API_BASE": "http://127.0.0.1:9/line-data",
-            "PLATFORM_MAX_ATTEMPTS": "1",
-            "SECRET_KEY": "reliability-test-worker",
-            "RELIABILITY_BROKER_URL": isolated_broker_url(),
-            "RELIABILITY_QUEUE": queue,
-            "RELIABILITY_VISIBILITY_TIMEOUT": str(visibility_timeout),
-            "LOG_LEVEL": "INFO",
-            "PYTHONPATH": str(ROOT),
-        }
-        env.pop("RELIABILITY_STALL_FILE", None)
-        if stall_file is not None:
-            env["RELIABILITY_STALL_FILE"] = str(stall_file)
-        self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", queue, "-l", "info",
-             "-n", f"reliability-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        if not wait_for(lambda: "ready." in self.output() or self.process.poll() is not None, timeout=60):
-            self.stop()
-            raise RuntimeError("the worker did not start:\n" + self.output())
-        if self.process.poll() is not None:
-            raise RuntimeError("the worker exited:\n" + self.output())
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def results(self) -> list[str]:
-        """What each webhook_receipt_process run returned, in order."""
-        return re.findall(r"webhook_receipt_process\[[^\]]+\] succeeded in [\d.e-]+s: '(\w+)'", self.output())
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-        self.log.close()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        self.log.close()
-
-
-@pytest.fixture
-def queue():
-    """A queue of this test's own on the reliability broker; the app's Celery settings are restored after."""
-    saved = (
-        celery_app.conf.broker_url,
-        celery_app.conf.broker_transport_options,
-        celery_app.conf.task_default_queue,
-        celery_app.conf.task_always_eager,
-    )
-    name = unique_queue()
-    celery_app.conf.task_always_eager = False
-    use_broker(isolated_broker_url(), queue=name)
-    try:
-        yield name
-    finally:
-        broker, options, default_queue, eager = saved
-        use_broker(broker, queue=default_queue, transport_options=options)
-        celery_app.conf.task_always_eager = eager
-        redis.Redis.from_url(isolated_broker_url()).delete(name)
-
-
-@pytest.fixture
-def workers(tmp_path):
-    started: list[WorkerProcess] = []
-
-    def start(queue: str, **kwargs) -> WorkerProcess:
-        worker = WorkerProcess(tmp_path, queue, **kwargs)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        if worker.process.poll() is None:
-            worker.stop()
 
 
 def backdate_receipts(minutes: int = 10) -> None:

@@ -14,3 +14,5 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ["RELIABILITY_QUEUE"]
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("RELIABILITY_VISIBILITY_TIMEOUT", "3600"))}
 if os.environ.get("RELIABILITY_STALL_FILE"):
     INBOUND_EVENT_HANDLER = "tests.reliability.stall.ingest_then_stall"
+# Task-level retries (inbox.tasks.retry_countdown) after 1, 2, 4 s instead of 30, 60, 120 s.
+TASK_RETRY_BASE_SECONDS = int(os.environ.get("RELIABILITY_TASK_RETRY_BASE_SECONDS", "30"))
