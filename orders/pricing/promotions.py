@@ -13,13 +13,18 @@ item promotion:
   the cheapest eligible units, leaving the dearer ones to other promotions.
 
 How the units are shared when promotions compete (`apply_item_promotions`): promotions that could touch
-the same line form a group; within a group every order of application is tried (each promotion taking
-what it can, by its own rule, from what the ones before it left) and the order with the largest total
-saving wins; on a tie, the order that lets the earliest-created promotion (lowest id) go first. Groups of
-more than `EXHAUSTIVE_LIMIT` competing promotions are rare; for them (and when the search would take more
-than `SEARCH_BUDGET` rule applications) the engine also applies, one at a time, whichever remaining
-promotion saves the most (ties to the lowest id), and keeps the better result. Either way the result is
-deterministic, and every promotion that did not apply gets a notice saying why.
+the same line form a group; within a group, the result is that of trying every order of application
+(each promotion taking what it can, by its own rule, from what the ones before it left) and keeping the
+order with the largest total saving; on a tie, the order that lets the earliest-created promotion (lowest
+id) go first. The engine gets that result without trying every order (`_Engine`): rule results and
+subproblems are remembered by the free units they depend on (units are counted, never permuted);
+promotions that no longer share a line with units left are solved apart; and branch and bound cuts every
+order that can't beat (or tie with a lower id) the best found so far, using an upper bound on what the
+remaining promotions could still save (each unit goes to one promotion, at most at the best rate any of
+them gives it). `tests/orders/pricing/test_search.py` checks it against the plain exhaustive search. A
+pathological group that would take more than `SEARCH_BUDGET` steps gets the greedy allocation instead
+(one at a time, whichever remaining promotion saves the most; ties to the lowest id). Either way the
+result is deterministic, and every promotion that did not apply gets a notice saying why.
 
 Order promotions (step 3): `OrderDiscount` gives an amount or a percentage (rounded half up) off the
 subtotal after step 2 when it reaches `min_spend`. Only the one saving the most applies (ties to the
@@ -27,12 +32,12 @@ lowest id), plus every qualifying promotion marked `stackable`.
 """
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from operator import itemgetter, mul
 from typing import ClassVar, Union
 
 from django.utils.translation import gettext_lazy as _
@@ -42,8 +47,9 @@ from orders.pricing.adjustments import Notice, Source, Touch, message, twd
 from orders.pricing.cart import CartLine, PricingError, Target, check_money
 from orders.pricing.rounding import allocate, as_percent, percent_of
 
-EXHAUSTIVE_LIMIT = 8
 SEARCH_BUDGET = 5_000
+"""Steps (subproblems visited plus rules run) one group's exact search may take before the engine settles
+for the greedy allocation: a deterministic bound on a quote's time for pathological promotion sets."""
 
 
 class PromotionKind(StrEnum):
@@ -231,54 +237,81 @@ class OrderApplication:
 
 
 # --- Each kind's rule, over the units still free -------------------------------------------------------
-# `pool`: the promotion's eligible catalog lines, most expensive first (ties by key): group A and group B
-# for a bundle, the same lines twice otherwise; `free`: units not yet taken; `order`: every priced line.
+# The priced catalog lines are numbered in their order (most expensive first, ties by key), and units are
+# counted per number: `free[i]` is how many units of line i no promotion has taken yet. `pool`: the
+# promotion's eligible lines as (number, unit price), in that order: group A and group B for a bundle, the
+# same lines twice otherwise. A rule answers with a `_Plan` (the units it takes and what it saves); how a
+# group's saving is spread over its lines is worked out only for the plans finally chosen.
 
 
 @dataclass(frozen=True)
 class _Pool:
-    a: tuple[CartLine, ...]
-    b: tuple[CartLine, ...]
+    promotion: ItemPromotion
+    a: tuple[tuple[int, int], ...]
+    b: tuple[tuple[int, int], ...]
 
 
-class _Taking:
-    def __init__(self) -> None:
-        self.units: dict[str, int] = defaultdict(int)
-        self.amount: dict[str, int] = defaultdict(int)
-        self.rewards: dict[str, int] = defaultdict(int)
+class _Plan:
+    """What a rule takes: `units` (and `rewards`) per line number, the `saving`, and how it lands on the
+    lines: `direct` dollars per line, and `shared` (saving, [(line, weight)]) groups spread by `allocate`."""
 
-    def add(self, key: str, units: int, amount: int, rewards: int = 0) -> None:
-        self.units[key] += units
-        self.amount[key] += amount
-        self.rewards[key] += rewards
+    __slots__ = ("promotion", "times", "saving", "units", "rewards", "direct", "shared")
 
-    def touches(self, order: Sequence[CartLine]) -> tuple[Touch, ...]:
-        return tuple(
-            Touch(line_key=line.key, units=self.units[line.key], amount=self.amount[line.key], reward_units=self.rewards[line.key])
-            for line in order
-            if self.units.get(line.key)
+    def __init__(self, promotion: ItemPromotion) -> None:
+        self.promotion = promotion
+        self.times = 0
+        self.saving = 0
+        self.units: dict[int, int] = defaultdict(int)
+        self.rewards: dict[int, int] = defaultdict(int)
+        self.direct: dict[int, int] = defaultdict(int)
+        self.shared: list[tuple[int, list[tuple[int, int]]]] = []
+
+    def add(self, line: int, units: int, amount: int, rewards: int = 0) -> None:
+        self.units[line] += units
+        self.direct[line] += amount
+        self.rewards[line] += rewards
+        self.saving += amount
+
+    def share(self, saving: int, parts: list[tuple[int, int, int]]) -> None:
+        """One group across lines: (line, units, weight) each, `saving` spread in proportion to the weights."""
+        for line, units, _ in parts:
+            self.units[line] += units
+        self.shared.append((saving, [(line, weight) for line, _, weight in parts]))
+        self.saving += saving
+
+    def application(self, order: Sequence[CartLine]) -> ItemApplication:
+        """The plan as the quote shows it: one touch per line, in the lines' order."""
+        amounts = dict(self.direct)
+        for saving, parts in self.shared:
+            for (line, _), share in zip(parts, allocate(saving, [weight for _, weight in parts])):
+                amounts[line] = amounts.get(line, 0) + share
+        touches = tuple(
+            Touch(line_key=order[line].key, units=self.units[line], amount=amounts.get(line, 0), reward_units=self.rewards[line])
+            for line in sorted(self.units)
+            if self.units[line]
         )
+        return ItemApplication(self.promotion, self.times, touches)
 
 
-def _pick_any(promo: PickAny, pool: _Pool, free: dict[str, int], order: Sequence[CartLine]) -> ItemApplication | None:
-    lines = [line for line in pool.a if free[line.key]]
-    avail = [free[line.key] for line in lines]
-    taking, groups, i = _Taking(), 0, 0
+def _pick_any(promo: PickAny, pool: _Pool, free: list[int]) -> _Plan | None:
+    lines = [(at, price) for at, price in pool.a if free[at]]
+    avail = [free[at] for at, _ in lines]
+    plan, i = _Plan(promo), 0
     size, price = promo.size, promo.price
     while True:
         while i < len(lines) and avail[i] == 0:
             i += 1
         if i == len(lines):
             break
-        line = lines[i]
+        at, unit_price = lines[i]
         if avail[i] >= size:  # whole groups inside one line: all alike, taken at once
-            per_group = size * line.unit_price - price
+            per_group = size * unit_price - price
             if per_group <= 0:
                 break
             count = avail[i] // size
             avail[i] -= count * size
-            taking.add(line.key, count * size, count * per_group)
-            groups += count
+            plan.add(at, count * size, count * per_group)
+            plan.times += count
             continue
         picked, need, j = [], size, i  # a group across lines, dearest units first
         while need and j < len(lines):
@@ -289,32 +322,31 @@ def _pick_any(promo: PickAny, pool: _Pool, free: dict[str, int], order: Sequence
             j += 1
         if need:
             break
-        weights = [lines[j].unit_price * take for j, take in picked]
-        saving = sum(weights) - price
+        saving = sum(lines[j][1] * take for j, take in picked) - price
         if saving <= 0:
             break
-        for (j, take), share in zip(picked, allocate(saving, weights)):
+        for j, take in picked:
             avail[j] -= take
-            taking.add(lines[j].key, take, share)
-        groups += 1
-    return ItemApplication(promo, groups, taking.touches(order)) if groups else None
+        plan.share(saving, [(lines[j][0], take, lines[j][1] * take) for j, take in picked])
+        plan.times += 1
+    return plan if plan.times else None
 
 
-def _two_available(group: tuple[CartLine, ...], avail: dict[str, int], start: int) -> tuple[int, list[CartLine]]:
+def _two_available(group: tuple[tuple[int, int], ...], avail: dict[int, int], start: int) -> tuple[int, list[tuple[int, int]]]:
     """The first index with units left (it only moves forward) and the two dearest lines with units."""
-    while start < len(group) and not avail[group[start].key]:
+    while start < len(group) and not avail[group[start][0]]:
         start += 1
     found, j = [], start
     while j < len(group) and len(found) < 2:
-        if avail[group[j].key]:
+        if avail[group[j][0]]:
             found.append(group[j])
         j += 1
     return start, found
 
 
-def _bundle(promo: Bundle, pool: _Pool, free: dict[str, int], order: Sequence[CartLine]) -> ItemApplication | None:
-    avail = dict(free)
-    taking, pairs, start_a, start_b = _Taking(), 0, 0, 0
+def _bundle(promo: Bundle, pool: _Pool, free: list[int]) -> _Plan | None:
+    avail = {at: free[at] for at, _ in (*pool.a, *pool.b)}
+    plan, start_a, start_b = _Plan(promo), 0, 0
     while True:
         best = None
         # The two dearest candidates on each side are enough to choose the dearest feasible pair, even
@@ -323,125 +355,349 @@ def _bundle(promo: Bundle, pool: _Pool, free: dict[str, int], order: Sequence[Ca
         start_b, tops_b = _two_available(pool.b, avail, start_b)
         for a in tops_a:
             for b in tops_b:
-                if a.key == b.key and avail[a.key] < 2:
+                if a[0] == b[0] and avail[a[0]] < 2:
                     continue
-                value = a.unit_price + b.unit_price
+                value = a[1] + b[1]
                 if best is None or value > best[0]:
                     best = (value, a, b)
         if best is None:
             break
-        value, a, b = best
+        value, (a, price_a), (b, price_b) = best
         saving = promo.pair_saving(value)
         if saving <= 0:
             break
         # The same pair stays the best until one side runs out: take all those pairs at once.
-        if a.key == b.key:
-            count = avail[a.key] // 2
-            avail[a.key] -= 2 * count
-            taking.add(a.key, 2 * count, count * saving)
+        if a == b:
+            count = avail[a] // 2
+            avail[a] -= 2 * count
+            plan.add(a, 2 * count, count * saving)
         else:
-            count = min(avail[a.key], avail[b.key])
-            avail[a.key] -= count
-            avail[b.key] -= count
-            share_a, share_b = allocate(count * saving, [count * a.unit_price, count * b.unit_price])
-            taking.add(a.key, count, share_a)
-            taking.add(b.key, count, share_b)
-        pairs += count
-    return ItemApplication(promo, pairs, taking.touches(order)) if pairs else None
+            count = min(avail[a], avail[b])
+            avail[a] -= count
+            avail[b] -= count
+            plan.share(count * saving, [(a, count, count * price_a), (b, count, count * price_b)])
+        plan.times += count
+    return plan if plan.times else None
 
 
-def _buy_x_get_y(promo: BuyXGetY, pool: _Pool, free: dict[str, int], order: Sequence[CartLine]) -> ItemApplication | None:
-    lines = [line for line in pool.a if free[line.key]]
+def _buy_x_get_y(promo: BuyXGetY, pool: _Pool, free: list[int]) -> _Plan | None:
+    lines = [(at, price) for at, price in pool.a if free[at]]
     block = promo.buy + promo.get
-    blocks = sum(free[line.key] for line in lines) // block
+    blocks = sum(free[at] for at, _ in lines) // block
     if not promo.repeat:
         blocks = min(blocks, 1)
     if not blocks:
         return None
     to_take, to_reward = blocks * block, blocks * promo.get
-    taking = _Taking()
-    for line in reversed(lines):  # the cheapest units first
-        take = min(free[line.key], to_take)
+    # percent_of (half up) in integers: floor(amount × n / d / 100 + 1/2), with percent = n / d exactly.
+    numerator, denominator = promo.percent_off.as_integer_ratio()
+    plan = _Plan(promo)
+    plan.times = blocks
+    for at, price in reversed(lines):  # the cheapest units first
+        take = min(free[at], to_take)
         if not take:
             break
         rewarded = min(take, to_reward)
-        taking.add(line.key, take, percent_of(line.unit_price * rewarded, promo.percent_off) if rewarded else 0, rewarded)
+        amount = price * rewarded
+        plan.add(at, take, (2 * amount * numerator + 100 * denominator) // (200 * denominator) if rewarded else 0, rewarded)
         to_take -= take
         to_reward -= rewarded
-    application = ItemApplication(promo, blocks, taking.touches(order))
-    return application if application.saving > 0 else None
+    return plan if plan.saving > 0 else None
 
 
 _RULES = {PickAny: _pick_any, Bundle: _bundle, BuyXGetY: _buy_x_get_y}
 
 
 def _pool(promo: ItemPromotion, order: Sequence[CartLine]) -> _Pool:
+    """The promotion's eligible lines of `order` (the numbered priced lines) as (number, unit price)."""
     if isinstance(promo, Bundle):
-        return _Pool(tuple(l for l in order if promo.a.matches(l)), tuple(l for l in order if promo.b.matches(l)))
-    eligible = tuple(l for l in order if promo.target.matches(l))
-    return _Pool(eligible, eligible)
+        return _Pool(
+            promo,
+            tuple((i, line.unit_price) for i, line in enumerate(order) if promo.a.matches(line)),
+            tuple((i, line.unit_price) for i, line in enumerate(order) if promo.b.matches(line)),
+        )
+    eligible = tuple((i, line.unit_price) for i, line in enumerate(order) if promo.target.matches(line))
+    return _Pool(promo, eligible, eligible)
+
+
+def _unit_rate(promo: ItemPromotion, line: CartLine, cheapest: int) -> int:
+    """At least what `promo` can take off one unit of `line`, on average over the units it takes (whole
+    dollars, rounded up). 任選: a group saves its units' sum minus the price, that is each unit's price minus
+    price / size; A+B for a price: likewise with price / 2; A+B for an amount off: the amount, at most the
+    unit's price; 買X享Y: Y of every X+Y units taken at the rate, and the cheapest of them, so at most
+    Y / (X+Y) of the rate on every unit taken (plus rounding: see `_Engine._bounds`).
+
+    For an amount off a pair, `cheapest` is the lowest unit price among the bundle's lines: with
+    c = amount - min(cheapest, amount // 2), min(price, c) per unit covers every pair (c is at least half
+    the amount, and a unit under c brings at least `cheapest`, which with c makes the whole amount)."""
+    price = line.unit_price
+    if isinstance(promo, PickAny):
+        return max(0, -((promo.price - promo.size * price) // promo.size))
+    if isinstance(promo, Bundle):
+        if promo.price is None:
+            return min(price, promo.discount - min(cheapest, promo.discount // 2))
+        return max(0, -((promo.price - 2 * price) // 2))
+    numerator, denominator = promo.percent_off.as_integer_ratio()
+    return -((-numerator * promo.get * price) // (100 * denominator * (promo.buy + promo.get)))
+
+
+def _getter(lines: tuple[int, ...]):
+    """free -> the counts of `lines`, as a tuple (hashable)."""
+    if len(lines) > 1:
+        return itemgetter(*lines)
+    if lines:
+        only = lines[0]
+        return lambda free: (free[only],)
+    return lambda free: ()
+
+
+class _OutOfBudget(Exception):
+    pass
 
 
 class _Engine:
-    """The priced lines, each promotion's eligible lines (worked out once), and the search over orders."""
+    """The priced lines, each promotion's eligible lines (worked out once), and the search over orders.
+
+    Free units are a list: units left per line number. What a rule takes depends only on the free units of
+    its promotion's own lines, so applications are remembered by those counts; so is the best way to finish
+    from a given set of promotions and free units (different orders often leave the same units)."""
 
     def __init__(self, promotions: Sequence[ItemPromotion], order: Sequence[CartLine]):
         self.order = order
         self.pools = {promo.id: _pool(promo, order) for promo in promotions}
+        self.lines: dict[int, tuple[int, ...]] = {}  # each promotion's line numbers
+        self.counts: dict[int, object] = {}  # free -> the counts of those lines (a memo key)
+        self.masks: dict[int, int] = {}
+        self.rates: dict[int, tuple[int, ...]] = {}  # per line of `order` (0 outside the pool)
+        for promo in promotions:
+            pool = self.pools[promo.id]
+            lines = tuple(sorted({at for at, _ in (*pool.a, *pool.b)}))
+            self.lines[promo.id] = lines
+            self.counts[promo.id] = _getter(lines)
+            self.masks[promo.id] = sum(1 << i for i in lines)
+            cheapest = min((order[i].unit_price for i in lines), default=0)
+            eligible = set(lines)
+            self.rates[promo.id] = tuple(_unit_rate(promo, line, cheapest) if i in eligible else 0 for i, line in enumerate(order))
+        self.steps = -1
+        self.greedy_groups = 0
+        self._applied: dict[tuple, _Plan | None] = {}
+        self._solved: dict[tuple, tuple[int, tuple[_Plan, ...]]] = {}
+        self._short: dict[tuple, int] = {}
+        self._sets: dict[tuple[int, ...], tuple] = {}
 
-    def apply(self, promo: ItemPromotion, free: dict[str, int]) -> ItemApplication | None:
-        return _RULES[type(promo)](promo, self.pools[promo.id], free, self.order)
+    def groups(self, promotions: Sequence[ItemPromotion]) -> list[list[ItemPromotion]]:
+        """What `_groups` gives (promotions that can touch a common line, transitively), from the pools."""
+        parts: list[tuple[int, list[ItemPromotion]]] = []
+        for promo in promotions:
+            mask, members, kept = self.masks[promo.id], [promo], []
+            for part_mask, part in parts:
+                if part_mask & mask:
+                    mask |= part_mask
+                    members = part + members
+                else:
+                    kept.append((part_mask, part))
+            kept.append((mask, members))
+            parts = kept
+        return sorted((sorted(part, key=lambda p: p.id) for _, part in parts), key=lambda part: part[0].id)
 
-    def best(self, group: list[ItemPromotion], free: dict[str, int]) -> list[ItemApplication]:
-        if len(group) <= EXHAUSTIVE_LIMIT:
-            self.budget = SEARCH_BUDGET
-            found = self._search(group, free)
-            if self.budget > 0:
-                return found
-            greedy = self._greedy(group, free)  # the search ran out of budget: the better of the two
-            return greedy if sum(a.saving for a in greedy) > sum(a.saving for a in found) else found
-        return self._greedy(group, free)
+    def apply(self, promo: ItemPromotion, free: list[int]) -> _Plan | None:
+        key = (promo.id, self.counts[promo.id](free))
+        try:
+            return self._applied[key]
+        except KeyError:
+            self._step()
+            application = self._applied[key] = _RULES[type(promo)](promo, self.pools[promo.id], free)
+            return application
 
-    def _search(self, group: list[ItemPromotion], free: dict[str, int]) -> list[ItemApplication]:
-        """Every order of application, depth first in id order, keeping the first with the largest saving
-        (so ties go to the order that lets the earliest-created promotion go first). A promotion that can
-        take nothing now can take nothing later (units only run out), so it is dropped from that branch.
-        At most about `SEARCH_BUDGET` rule applications: a deterministic bound on a quote's time."""
-        best: list = [-1, []]
+    def _step(self) -> None:
+        self.steps -= 1
+        if self.steps == 0:
+            raise _OutOfBudget
 
-        def visit(remaining: list[ItemPromotion], free: dict[str, int], taken: list[ItemApplication], saving: int) -> None:
-            if self.budget <= 0:
-                return
-            self.budget -= len(remaining)
-            options = [(promo, self.apply(promo, free)) for promo in remaining]
-            options = [(promo, application) for promo, application in options if application]
-            if not options:
-                if saving > best[0]:
-                    best[0], best[1] = saving, list(taken)
-                return
-            for promo, application in options:
-                left = dict(free)
-                for touch in application.touches:
-                    left[touch.line_key] -= touch.units
-                rest = [other for other, _ in options if other is not promo]
-                visit(rest, left, [*taken, application], saving + application.saving)
+    def best(self, group: list[ItemPromotion], free: list[int]) -> list[ItemApplication]:
+        self.steps = SEARCH_BUDGET
+        try:
+            # The greedy allocation's saving is a floor to start from: it cuts most orders at once. (It is
+            # nearly always one of the orders the search tries; when it is not, search from nothing.)
+            greedy = sum(plan.saving for plan in self._greedy(group, free))
+            found = self._best(group, free, greedy)
+            plans = (found if found is not None else self._best(group, free, 0))[1]
+        except _OutOfBudget:
+            self.steps = -1  # no more counting
+            self.greedy_groups += 1
+            plans = self._greedy(group, free)
+        self.steps = -1
+        return [plan.application(self.order) for plan in plans]
 
-        visit(list(group), dict(free), [], 0)
-        return best[1]
-
-    def _greedy(self, group: list[ItemPromotion], free: dict[str, int]) -> list[ItemApplication]:
-        left, remaining, chosen = dict(free), list(group), []
+    def _greedy(self, group: list[ItemPromotion], free: list[int]) -> list[_Plan]:
+        """One at a time, the remaining promotion that saves the most now (ties to the lowest id)."""
+        left, remaining, chosen = list(free), list(group), []
         while remaining:
             candidates = [(promo, self.apply(promo, left)) for promo in remaining]
-            candidates = [(promo, app) for promo, app in candidates if app]
+            candidates = [(promo, plan) for promo, plan in candidates if plan]
             if not candidates:
                 break
-            promo, application = max(candidates, key=lambda c: (c[1].saving, -c[0].id))
-            for touch in application.touches:
-                left[touch.line_key] -= touch.units
-            chosen.append(application)
+            promo, plan = max(candidates, key=lambda c: (c[1].saving, -c[0].id))
+            for line, units in plan.units.items():
+                left[line] -= units
+            chosen.append(plan)
             remaining.remove(promo)
         return chosen
+
+    def _bounds(self, ids: tuple[int, ...]):
+        """For a set of promotions: the counts of the lines they could take from (a memo key), the most
+        any of them takes off a unit of each line (see `_unit_rate`; 0 elsewhere), and the rounding slack
+        (half a dollar a line for each 買X享Y). Each unit goes to one promotion at most, so the set can't
+        save more than the units left times those rates, plus the slack."""
+        found = self._sets.get(ids)
+        if found is None:
+            if not ids:
+                found = self._sets[ids] = (_getter(()), (0,) * len(self.order), 0, ())
+                return found
+            mask = 0
+            for pid in ids:
+                mask |= self.masks[pid]
+            lines = tuple(i for i in range(len(self.order)) if mask >> i & 1)
+            most = tuple(map(max, *(self.rates[pid] for pid in ids))) if len(ids) > 1 else self.rates[ids[0]]
+            slack = sum((len(self.lines[pid]) + 1) // 2 for pid in ids if isinstance(self.pools[pid].promotion, BuyXGetY))
+            found = self._sets[ids] = (_getter(lines), most, slack, lines)
+        return found
+
+    def _best(self, remaining: Sequence[ItemPromotion], free: list[int], need: int):
+        """The largest saving `remaining` can still make from `free`, and the applications that make it, in
+        the order of application that comes first in id order among the best (what a depth-first search of
+        every order, in id order, keeping the first strictly better result, returns); or None when that
+        saving is less than `need` (the caller already has something at least as good).
+
+        A promotion that can take nothing now is left out of what follows, as the plain search does.
+        Results are remembered by (promotions, free units), and so is "less than `need`"."""
+        if not remaining:
+            return (0, ()) if need <= 0 else None
+        self._step()
+        ids = tuple([promo.id for promo in remaining])
+        counts, rates, slack, lines = self._bounds(ids)
+        memo = (ids, counts(free))
+        found = self._solved.get(memo)
+        if found is not None:
+            return found if found[0] >= need else None
+        short = self._short.get(memo)
+        if short is not None and need >= short:
+            return None
+        found = None
+        if need <= 0 or slack + sum(map(mul, free, rates)) >= need:
+            options = []
+            for promo in remaining:
+                application = self.apply(promo, free)
+                if application is not None:
+                    options.append((promo, application))
+            if not options:
+                found = (0, ()) if need <= 0 else None
+            elif need > 0 and self._bound_after(options, free) < need:
+                found = None
+            else:
+                parts = self._independent(options, free, lines)
+                if len(parts) == 1:
+                    found = self._search(options, free, need)
+                else:
+                    found = self._combine(parts, free, need)
+        if found is None:
+            self._short[memo] = need if short is None else min(short, need)
+        else:
+            self._solved[memo] = found
+        return found
+
+    def _bound(self, promotions: Sequence[ItemPromotion], free: list[int]) -> int:
+        _, rates, slack, _ = self._bounds(tuple([promo.id for promo in promotions]))
+        return slack + sum(map(mul, free, rates))
+
+    def _bound_after(self, options, free: list[int]) -> int:
+        """A tighter bound once the rules have run: only the promotions that can take something count, and
+        a 任選 can never save more than it does now (its groups are blocks of the dearest units, each saving
+        its sum minus the price while positive: fewer units make every block cheaper), so the units it
+        would take count at most that much; the other promotions count by their rates."""
+        picks = [application.saving for promo, application in options if isinstance(promo, PickAny)]
+        others = [promo for promo, _ in options if not isinstance(promo, PickAny)]
+        by_rates = self._bound([promo for promo, _ in options], free)
+        return min(by_rates, sum(picks) + self._bound(others, free)) if picks else by_rates
+
+    def _combine(self, parts, free: list[int], need: int):
+        """Independent sets of promotions: each one's best, together; their applications interleaved."""
+        bounds = [self._bound(part, free) for part in parts]
+        solved = []
+        for part, bound in zip(parts, bounds):
+            found = self._best(part, free, need - (sum(bounds) - bound))
+            if found is None:
+                return None
+            solved.append(found)
+        saving = sum(saving for saving, _ in solved)
+        if saving < need:
+            return None
+        return saving, _merge([applications for _, applications in solved])
+
+    def _independent(self, options, free: list[int], lines: tuple[int, ...]) -> list[list[ItemPromotion]]:
+        """The options split into sets that share no line with units left (each set in id order)."""
+        live = 0
+        for i in lines:
+            if free[i]:
+                live |= 1 << i
+        parts: list[tuple[int, list[ItemPromotion]]] = []
+        for promo, _ in options:
+            mask, members, kept = self.masks[promo.id] & live, [promo], []
+            for part_mask, part in parts:
+                if part_mask & mask:
+                    mask |= part_mask
+                    members.extend(part)
+                else:
+                    kept.append((part_mask, part))
+            kept.append((mask, members))
+            parts = kept
+        if len(parts) == 1:
+            return [[promo for promo, _ in options]]
+        return sorted((sorted(part, key=lambda p: p.id) for _, part in parts), key=lambda part: part[0].id)
+
+    def _search(self, options, free: list[int], need: int):
+        """Branch and bound over which promotion goes first. The most promising first (its saving plus the
+        bound on what the others could still save), so that a good result is known early; a branch is cut
+        when it can't beat the best so far (or tie with it and start with a lower id), or reach `need`.
+        A 任選 never saves more later than it does now, which tightens the bound of the branches."""
+        picks = {promo.id: application.saving for promo, application in options if isinstance(promo, PickAny)}
+        best_saving, best_first, best = -1, 0, None
+        for promo, application in sorted(options, key=lambda option: (-option[1].saving, option[0].id)):
+            if best is None:
+                wanted = need - application.saving
+            else:
+                wanted = best_saving - application.saving + (0 if promo.id < best_first else 1)
+            left = list(free)
+            for line, units in application.units.items():
+                left[line] -= units
+            rest = [other for other, _ in options if other is not promo]
+            bound = self._bound(rest, left)
+            if bound >= wanted and picks:
+                others = [other for other in rest if other.id not in picks]
+                bound = min(bound, sum(v for pid, v in picks.items() if pid != promo.id) + self._bound(others, left))
+            if bound < wanted:
+                continue
+            found = self._best(rest, left, wanted)
+            if found is None:
+                continue
+            saving = application.saving + found[0]
+            if best is None or saving > best_saving or (saving == best_saving and promo.id < best_first):
+                best_saving, best_first, best = saving, promo.id, (application, *found[1])
+        return None if best is None else (best_saving, best)
+
+
+def _merge(sequences: list[tuple[_Plan, ...]]) -> tuple[_Plan, ...]:
+    """Independent sequences of applications interleaved, the lowest promotion id first at each step."""
+    merged, heads = [], [0] * len(sequences)
+    while True:
+        pick = None
+        for i, sequence in enumerate(sequences):
+            if heads[i] < len(sequence) and (pick is None or sequence[heads[i]].promotion.id < sequences[pick][heads[pick]].promotion.id):
+                pick = i
+        if pick is None:
+            return tuple(merged)
+        merged.append(sequences[pick][heads[pick]])
+        heads[pick] += 1
 
 
 # --- Sharing units between competing item promotions ---------------------------------------------------
@@ -486,11 +742,11 @@ def _groups(promotions: list[ItemPromotion], lines: Sequence[CartLine]) -> list[
     return [grouped[key] for key in sorted(grouped)]
 
 
-def _why_not(promo: ItemPromotion, engine: _Engine, free: dict[str, int]) -> Notice:
+def _why_not(promo: ItemPromotion, engine: _Engine, free: list[int]) -> Notice:
     """The reason an item promotion took nothing, judged on the whole cart."""
     lines = engine.order
     eligible = [line for line in lines if promo.touches(line)]
-    units = sum(free[line.key] for line in eligible)
+    units = sum(line.quantity for line in eligible)
 
     def notice(code: str, text) -> Notice:
         return Notice(code=code, message=text, source=Source.PROMOTION, source_id=promo.id)
@@ -532,10 +788,10 @@ def apply_item_promotions(lines: Sequence[CartLine], promotions: Sequence[ItemPr
     if len(set(ids)) != len(ids):
         raise PricingError("promotion.duplicate_id", _("Two promotions have the same id."))
     priced = sorted((line for line in lines if line.is_catalog and line.unit_price > 0), key=lambda l: (-l.unit_price, l.key))
-    free = {line.key: line.quantity for line in priced}
+    free = [line.quantity for line in priced]
     engine = _Engine(ordered, priced)
     applications: list[ItemApplication] = []
-    for group in _groups(ordered, priced):
+    for group in engine.groups(ordered):
         applications.extend(engine.best(group, free))
     applied = {app.promotion.id for app in applications}
     notices = tuple(_why_not(promo, engine, free) for promo in ordered if promo.id not in applied)

@@ -195,6 +195,59 @@ def _coupon_touches(coupon: Coupon, lines, after_items: dict[str, int], discount
     return tuple(Touch(line.key, line.quantity, share) for line, share in zip(eligible, shares))
 
 
+def _thresholds_lost(context, coupon_result, custom_results, shipping, credit, merchandise: int, before_discounts: int):
+    """Notices for staff when the coupon or custom discounts take the order below a threshold that it
+    reaches without them (free shipping, or the minimum to use store credit).
+
+    The reference judges both thresholds on the amount after steps 4-5 (§1 steps 6-7), so a small
+    discount can cost the customer more than it saves; the quote keeps that order and says so."""
+    coupon = bool(coupon_result and coupon_result.discount)
+    custom = any(result.applied for result in custom_results)
+    if merchandise >= before_discounts or not (coupon or custom):
+        return []
+    what = (
+        _("the coupon and the custom discounts") if coupon and custom else _("the coupon") if coupon else _("the custom discounts")
+    )
+    notices = []
+    threshold = shipping.free_threshold if shipping else None
+    if shipping is not None and shipping.amount and threshold is not None and before_discounts >= threshold:
+        notices.append(
+            Notice(
+                code="shipping.free_lost_to_discounts",
+                message=message(
+                    _(
+                        "After {what}, the items come to {amount}, under the free-shipping threshold of {threshold}: "
+                        "shipping ({fee}) is charged, which it would not be without them."
+                    ),
+                    what=what,
+                    amount=twd(merchandise),
+                    threshold=twd(threshold),
+                    fee=twd(shipping.amount),
+                ),
+                source=Source.SHIPPING,
+                source_id=shipping.method_id,
+            )
+        )
+    minimum = context.credit.minimum_order
+    if credit.offered and not credit.eligible and before_discounts >= minimum and before_discounts > 0:
+        notices.append(
+            Notice(
+                code="credit.minimum_lost_to_discounts",
+                message=message(
+                    _(
+                        "After {what}, the items come to {amount}, under the {minimum} needed to use store credit, "
+                        "which they would reach without them."
+                    ),
+                    what=what,
+                    amount=twd(merchandise),
+                    minimum=twd(minimum),
+                ),
+                source=Source.CREDIT,
+            )
+        )
+    return notices
+
+
 def quote(cart: Cart, context: Context) -> Quote:
     lines = cart.lines
     notices: list[Notice] = []
@@ -338,6 +391,10 @@ def quote(cart: Cart, context: Context) -> Quote:
                 code=shipping.code,
             )
         )
+
+    notices.extend(
+        _thresholds_lost(context, coupon_result, custom_results, shipping, credit, merchandise, after_order_promotions)
+    )
 
     # Order-level discounts (steps 3-6) spread over the lines, for per-product tax and the order's rows.
     # Lines in key order, so that ties in the spread don't depend on the order the lines came in.

@@ -2,8 +2,9 @@
 
 - The total is never negative, and the adjustments always add up to it.
 - Credit never exceeds the shop's cap, the customer's balance or the amount due.
-- Removing a discount (the coupon, a custom discount, the credit) never lowers the total, except where the
-  reference's own order of operations makes it do so (see `RemovingADiscountTests.test_the_thresholds_*`).
+- Removing a discount (the coupon, a custom discount, the credit) never lowers the merchandise amount, and
+  lowers what is paid only by reaching a threshold, by at most what it gives; the quote reports the
+  discounts that cost a threshold (see `RemovingADiscountTests`).
 - The same cart always prices the same, whatever the order of its lines.
 """
 from __future__ import annotations
@@ -207,26 +208,59 @@ def _without(context: Context, which: str, index: int) -> Context:
     return replace(context, credit_requested=0, credit=replace(context.credit, customer_may_choose=True))
 
 
+def _pre_tax(q) -> int:
+    return q.after_credit + q.shipping_amount
+
+
 class RemovingADiscountTests:
+    """"Removing a discount never lowers the total" does not hold literally: the reference judges free
+    shipping and the credit minimum on the amount after the coupon and custom discounts (§1 steps 6-7, and
+    its worked example), so removing a small discount can reach a threshold and save more than it gave.
+    What holds, precisely:
+
+    - the merchandise amount after step 5 never goes down;
+    - what the customer pays before tax (after credit, plus shipping) goes down only when a threshold is
+      reached, and by at most what that threshold gives (the shipping fee no longer charged, the credit
+      that can now be used); without a threshold reached, neither it nor the total goes down;
+    - whenever the coupon or custom discounts cost the order a threshold it reaches without them, the
+      quote says so (`shipping.free_lost_to_discounts`, `credit.minimum_lost_to_discounts`), and only then.
+    """
+
     @PROPERTY_SETTINGS
     @given(carts(), contexts(), st.sampled_from(["coupon", "custom", "credit"]), st.integers(0, 4))
-    def test_removing_a_discount_never_lowers_the_total(self, cart, context, which, index):
+    def test_removing_a_discount_lowers_what_is_paid_only_through_a_threshold(self, cart, context, which, index):
         if which == "custom" and not context.custom_discounts:
             return
         before = quote(cart, context)
         after = quote(cart, _without(context, which, index))
         assert after.merchandise >= before.merchandise
-        assert after.after_credit + after.credit.applied >= before.after_credit + before.credit.applied
-        crossed_shipping = before.shipping is not None and not before.shipping.free and after.shipping.free and before.shipping.fee
-        crossed_credit = not before.credit.eligible and after.credit.eligible and after.credit.applied
-        if not (crossed_shipping or crossed_credit):
+        assert after.shipping_amount <= before.shipping_amount
+        shipping_gained = before.shipping_amount - after.shipping_amount
+        credit_gained = after.credit.applied if (after.credit.eligible and not before.credit.eligible) else 0
+        assert _pre_tax(after) >= _pre_tax(before) - shipping_gained - credit_gained
+        if not (shipping_gained or credit_gained):
+            assert _pre_tax(after) >= _pre_tax(before)
             assert after.total >= before.total
+        codes = {n.code for n in before.notices}
+        if which != "credit" and shipping_gained:
+            assert "shipping.free_lost_to_discounts" in codes
+        if which != "credit" and credit_gained:
+            assert "credit.minimum_lost_to_discounts" in codes
+
+    @PROPERTY_SETTINGS
+    @given(carts(), contexts())
+    def test_the_quote_says_when_discounts_cost_a_threshold_and_only_then(self, cart, context):
+        q = quote(cart, context)
+        bare = quote(cart, replace(context, coupon=None, coupon_code="", custom_discounts=()))
+        codes = [n.code for n in q.notices]
+        lost_shipping = q.shipping_amount > 0 and bare.shipping_amount == 0
+        lost_credit = q.credit.offered and not q.credit.eligible and bare.credit.eligible
+        assert ("shipping.free_lost_to_discounts" in codes) == lost_shipping
+        assert ("credit.minimum_lost_to_discounts" in codes) == lost_credit
 
     def test_the_thresholds_are_judged_after_discounts_so_a_small_one_can_cost_more(self, worked_cart, worked_context):
-        """The reference judges free shipping (and the credit minimum) on the amount after the custom
-        discounts (§1 steps 6-7, and its worked example). A NT$10 discount that takes the order below the
-        free-shipping threshold therefore raises the total by the fee minus 10: the quote shows why
-        (`shipping.short_of_free`)."""
+        """A NT$10 discount that takes the order below the free-shipping threshold raises the total by the
+        fee minus 10; the quote says why."""
         context = replace(worked_context, custom_discounts=(CustomDiscount("small", 10),), coupon=None, coupon_code="",
                           shipping=ShippingOption(method_id=3, name="7-11", fee=60, free_threshold=2075))
         with_discount = quote(worked_cart, context)
@@ -234,6 +268,34 @@ class RemovingADiscountTests:
         assert (with_discount.merchandise, with_discount.shipping.amount, with_discount.shipping.short_of_free) == (2070, 60, 5)
         assert (without.merchandise, without.shipping.amount) == (2080, 0)
         assert with_discount.total - without.total == 60 - 10
+        (notice,) = [n for n in with_discount.notices if n.code == "shipping.free_lost_to_discounts"]
+        assert (notice.source, notice.source_id) == ("shipping", 3)
+        assert str(notice.message) == (
+            "After the custom discounts, the items come to NT$2,070, under the free-shipping threshold of NT$2,075: "
+            "shipping (NT$60) is charged, which it would not be without them."
+        )
+        assert not [n for n in without.notices if n.code.endswith("_lost_to_discounts")]
+
+    def test_a_coupon_that_takes_the_order_under_the_credit_minimum_is_reported(self, worked_cart, worked_context):
+        context = replace(worked_context, custom_discounts=(), credit=replace(worked_context.credit, minimum_order=2000))
+        q = quote(worked_cart, context)  # 2080 after the 任選, 1980 after SAVE100: under the 2,000 minimum
+        assert (q.merchandise, q.credit.applied) == (1980, 0)
+        assert {n.code for n in q.notices} >= {"credit.below_minimum", "credit.minimum_lost_to_discounts", "shipping.free_lost_to_discounts"}
+        messages = {n.code: str(n.message) for n in q.notices}
+        assert messages["credit.minimum_lost_to_discounts"] == (
+            "After the coupon, the items come to NT$1,980, under the NT$2,000 needed to use store credit, "
+            "which they would reach without them."
+        )
+
+    def test_the_worked_example_is_such_a_case_and_its_total_stays_exact(self, worked_cart, worked_context):
+        """2,080 after the 任選 ships free from 2,000; SAVE100 and 老客戶 take it to 1,950, so the reference
+        charges NT$60 of shipping: the total stays 1,960 as the reference says, and staff are told."""
+        q = quote(worked_cart, worked_context)
+        assert (q.after_order_promotions, q.merchandise, q.shipping_amount, q.total) == (2080, 1950, 60, 1960)
+        assert [n.code for n in q.notices if n.code.endswith("_lost_to_discounts")] == ["shipping.free_lost_to_discounts"]
+        assert str(next(n.message for n in q.notices if n.code == "shipping.free_lost_to_discounts")).startswith(
+            "After the coupon and the custom discounts, the items come to NT$1,950, under the free-shipping threshold of NT$2,000"
+        )
 
 
 class DeterminismTests:

@@ -19,6 +19,7 @@ ALLOWED_IMPORTS = {
     "decimal",
     "enum",
     "itertools",
+    "operator",
     "typing",
     "django.utils.text",  # format_lazy: messages translated when shown
     "django.utils.translation",

@@ -91,8 +91,13 @@ class WorkedExampleTests:
         assert [line.order_discount_share for line in q.lines] == [86, 51, 43]
         assert sum(line.net for line in q.lines) == q.after_credit
 
+    def test_its_only_notice_is_the_free_shipping_the_discounts_cost(self, worked_cart, worked_context):
+        """2,080 after the 任選 would ship free (from 2,000); the coupon and 老客戶 take it to 1,950."""
+        assert [n.code for n in quote(worked_cart, worked_context).notices] == ["shipping.free_lost_to_discounts"]
+
     def test_a_clean_quote_has_no_notices(self, worked_cart, worked_context):
-        assert quote(worked_cart, worked_context).notices == ()
+        context = replace(worked_context, shipping=replace(worked_context.shipping, free_threshold=None))
+        assert quote(worked_cart, context).notices == ()
 
 
 class PerProductTaxTests:

@@ -1,0 +1,216 @@
+"""The search that shares units between competing item promotions, against the plain exhaustive search.
+
+`exhaustive_item_promotions` is the definition the engine must meet: per group of promotions that can
+touch a common line, try every order of application depth first in id order (each promotion taking what
+it can by its own rule from what the ones before it left; one that can take nothing is dropped from that
+order), keep the first order with the largest saving. It is only usable on small carts (n! orders); the
+engine (memo, independent parts, branch and bound) must give exactly the same applications, in the same
+order, with the same touches, on every cart."""
+from __future__ import annotations
+
+import random
+import time
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from orders.pricing import Bundle, BuyXGetY, CartLine, PickAny, Target
+from orders.pricing import promotions as engine
+from orders.pricing.promotions import apply_item_promotions
+
+
+def exhaustive_item_promotions(lines, promotions):
+    ordered = sorted(promotions, key=lambda p: p.id)
+    priced = sorted((l for l in lines if l.is_catalog and l.unit_price > 0), key=lambda l: (-l.unit_price, l.key))
+    pools = {promo.id: engine._pool(promo, priced) for promo in ordered}
+    free = [line.quantity for line in priced]
+    chosen = []
+    for group in engine._groups(ordered, priced):
+        best = [-1, []]
+
+        def visit(remaining, free, taken, saving):
+            options = [(promo, engine._RULES[type(promo)](promo, pools[promo.id], free)) for promo in remaining]
+            options = [(promo, plan) for promo, plan in options if plan is not None]
+            if not options:
+                if saving > best[0]:
+                    best[:] = [saving, list(taken)]
+                return
+            for promo, plan in options:
+                left = list(free)
+                for line, units in plan.units.items():
+                    left[line] -= units
+                visit([other for other, _ in options if other is not promo], left, [*taken, plan], saving + plan.saving)
+
+        visit(group, free, [], 0)
+        chosen.extend(plan.application(priced) for plan in best[1])
+    return tuple(chosen)
+
+
+PRICES = st.sampled_from([0, 99, 100, 150, 250, 300, 490, 500, 690, 1200]) | st.integers(1, 3000)
+TAGS = st.frozensets(st.sampled_from(["X", "Y", "Z"]), max_size=2)
+targets = st.builds(Target, product_ids=st.frozensets(st.integers(1, 4), max_size=2), tags=TAGS)
+everything_or = st.just(Target()) | targets
+
+
+@st.composite
+def small_carts(draw):
+    return tuple(
+        CartLine(
+            key=f"L{i}",
+            name=f"L{i}",
+            unit_price=draw(PRICES),
+            quantity=draw(st.integers(1, 6) | st.integers(1, 40)),
+            product_id=draw(st.integers(1, 4)),
+            tags=draw(TAGS),
+        )
+        for i in range(draw(st.integers(1, 7)))
+    )
+
+
+@st.composite
+def competing_promotions(draw):
+    """Up to 6 item promotions of every kind, ids in any order, often aimed at the same lines."""
+    ids = draw(st.lists(st.integers(1, 30), min_size=1, max_size=6, unique=True))
+    chosen = []
+    for promo_id in ids:
+        kind = draw(st.sampled_from(["pick", "bundle", "bxgy"]))
+        if kind == "pick":
+            chosen.append(PickAny(id=promo_id, name="p", size=draw(st.integers(1, 4)), price=draw(st.integers(0, 3000)),
+                                  target=draw(everything_or)))
+        elif kind == "bundle":
+            priced = draw(st.booleans())
+            chosen.append(Bundle(id=promo_id, name="b", a=draw(everything_or), b=draw(everything_or),
+                                 price=draw(st.integers(0, 3000)) if priced else None,
+                                 discount=None if priced else draw(st.integers(0, 800))))
+        else:
+            chosen.append(BuyXGetY(id=promo_id, name="x", buy=draw(st.integers(1, 3)), get=draw(st.integers(1, 2)),
+                                   percent_off=draw(st.sampled_from([Decimal(100), Decimal(50), Decimal("12.5"), Decimal(1)])
+                                                    | st.integers(1, 100).map(Decimal)),
+                                   repeat=draw(st.booleans()), target=draw(everything_or)))
+    return chosen
+
+
+class SearchMatchesTheExhaustiveSearchTests:
+    @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(small_carts(), competing_promotions())
+    def test_the_same_applications_in_the_same_order_with_the_same_touches(self, lines, promotions):
+        assert apply_item_promotions(lines, promotions).applications == exhaustive_item_promotions(lines, promotions)
+
+    def test_many_random_overlapping_carts(self):
+        """Also a fixed sample of bigger random carts (up to 7 promotions, 9 lines), reproducible."""
+        rnd = random.Random(2026)
+        tags = ["X", "Y", "Z"]
+
+        def target():
+            if rnd.random() < 0.2:
+                return Target()
+            return Target(product_ids=frozenset(rnd.sample(range(1, 6), rnd.randint(0, 2))), tags=frozenset(rnd.sample(tags, rnd.randint(0, 2))))
+
+        for _ in range(150):
+            lines = tuple(
+                CartLine(key=f"L{i}", name="x", unit_price=rnd.choice([rnd.randint(1, 3000), 100, 200, 300]),
+                         quantity=rnd.randint(1, rnd.choice([3, 8, 40])), product_id=rnd.randint(1, 5),
+                         tags=frozenset(rnd.sample(tags, rnd.randint(0, 2))))
+                for i in range(rnd.randint(1, 9))
+            )
+            promotions = []
+            for promo_id in rnd.sample(range(1, 20), rnd.randint(1, 7)):
+                kind = rnd.choice("pbx")
+                if kind == "p":
+                    promotions.append(PickAny(id=promo_id, name="p", size=rnd.randint(1, 4), price=rnd.randint(0, 4000), target=target()))
+                elif kind == "b":
+                    priced = rnd.random() < 0.5
+                    promotions.append(Bundle(id=promo_id, name="b", a=target(), b=target(),
+                                             price=rnd.randint(0, 4000) if priced else None,
+                                             discount=None if priced else rnd.randint(0, 800)))
+                else:
+                    promotions.append(BuyXGetY(id=promo_id, name="x", buy=rnd.randint(1, 3), get=rnd.randint(1, 2),
+                                               percent_off=Decimal(rnd.choice([100, 50, 25, 1])), repeat=rnd.random() < 0.5,
+                                               target=target()))
+            assert apply_item_promotions(lines, promotions).applications == exhaustive_item_promotions(lines, promotions)
+
+
+class IndependentPartsTests:
+    def test_parts_that_stop_sharing_lines_interleave_by_id(self):
+        """Promotion 1 (A+B) uses up B; then 2 (on A) and 3 (on C, via the shared tag) no longer compete:
+        solved apart, the applications still come in the order the plain search gives."""
+        lines = (
+            CartLine(key="A", name="A", unit_price=800, quantity=3, product_id=1, tags=frozenset({"X"})),
+            CartLine(key="B", name="B", unit_price=500, quantity=1, product_id=2, tags=frozenset({"X", "Y"})),
+            CartLine(key="C", name="C", unit_price=300, quantity=3, product_id=3, tags=frozenset({"Y"})),
+        )
+        promotions = [
+            Bundle(id=1, name="A+B", a=Target(product_ids={1}), b=Target(product_ids={2}), price=900),
+            PickAny(id=2, name="pick A", size=2, price=1200, target=Target(tags={"X"})),
+            BuyXGetY(id=3, name="2+1 Y", buy=2, get=1, target=Target(tags={"Y"})),
+        ]
+        result = apply_item_promotions(lines, promotions)
+        assert result.applications == exhaustive_item_promotions(lines, promotions)
+        assert [a.promotion.id for a in result.applications] == [1, 2, 3]
+
+
+class BudgetTests:
+    def test_past_the_budget_the_allocation_is_the_greedy_one_and_still_deterministic(self, monkeypatch):
+        lines = tuple(CartLine(key=f"L{i}", name="x", unit_price=100 + 37 * i, quantity=2, product_id=i) for i in range(12))
+        promotions = [BuyXGetY(id=i, name=f"x{i}", buy=1 + i % 3, get=1, percent_off=Decimal(10 * i), repeat=False) for i in range(1, 10)]
+        exact = apply_item_promotions(lines, promotions)
+        monkeypatch.setattr(engine, "SEARCH_BUDGET", 20)
+        greedy = apply_item_promotions(lines, promotions)
+        assert greedy == apply_item_promotions(lines, promotions)
+        # Greedy: the promotion saving most right now goes first (here, the highest percentage).
+        assert greedy.applications[0].promotion.id == 9
+        assert greedy.saving <= exact.saving
+        units = {line.key: line.quantity for line in lines}
+        for application in greedy.applications:
+            for touch in application.touches:
+                units[touch.line_key] -= touch.units
+        assert min(units.values()) >= 0
+
+
+def bench_like_cart(lines: int, promotions: int, seed: int):
+    rnd = random.Random(seed)
+    tags = ["apparel", "shoes", "bags", "beauty", "home", "kids"]
+    cart = tuple(
+        CartLine(key=f"v{i:03d}", name=f"item {i}", unit_price=rnd.choice([99, 199, 290, 390, 490, 590, 690, 890, 1290, 1980]),
+                 quantity=rnd.randint(1, 3), product_id=1000 + i // 2, variant_id=5000 + i,
+                 tags=frozenset(rnd.sample(tags, rnd.randint(1, 2))))
+        for i in range(lines)
+    )
+    chosen = []
+    for pid in range(1, promotions + 1):
+        target = Target(tags={tags[pid % 6], tags[(pid + 1) % 6]})
+        if pid % 3 == 0:
+            chosen.append(PickAny(id=pid, name="p", size=rnd.choice([2, 3]), price=rnd.choice([799, 990, 1200]), target=target))
+        elif pid % 3 == 1:
+            chosen.append(Bundle(id=pid, name="b", a=Target(tags={tags[pid % 6]}), b=Target(tags={tags[(pid + 2) % 6]}),
+                                 discount=rnd.choice([100, 150, 200])))
+        else:
+            chosen.append(BuyXGetY(id=pid, name="x", buy=2, get=1, percent_off=Decimal(rnd.choice([50, 100])), target=target))
+    return cart, chosen
+
+
+class SpeedTests:
+    @pytest.mark.parametrize("seed", [1, 2, 3])
+    def test_eight_overlapping_promotions_on_a_50_line_cart_are_solved_exactly_and_quickly(self, seed):
+        """The exact search, not the fallback: well under the budget, and quick (a loose bound: CI
+        machines are shared; bench/pricing.py measures it properly)."""
+        lines, promotions = bench_like_cart(50, 8, seed)
+        engine_ = engine._Engine(sorted(promotions, key=lambda p: p.id), sorted(lines, key=lambda l: (-l.unit_price, l.key)))
+        started = time.perf_counter()
+        for group in engine._groups(sorted(promotions, key=lambda p: p.id), engine_.order):
+            engine_.best(group, [line.quantity for line in engine_.order])
+        elapsed = time.perf_counter() - started
+        assert engine_.greedy_groups == 0
+        assert len(engine_._applied) < 400  # rules run (the plain search runs them ~100,000 times)
+        assert elapsed < 0.5
+
+
+class GroupsTests:
+    @settings(max_examples=200, deadline=None)
+    @given(small_carts(), competing_promotions())
+    def test_the_engine_groups_promotions_as_the_plain_definition_does(self, lines, promotions):
+        ordered = sorted(promotions, key=lambda p: p.id)
+        priced = sorted((l for l in lines if l.is_catalog and l.unit_price > 0), key=lambda l: (-l.unit_price, l.key))
+        assert engine._Engine(ordered, priced).groups(ordered) == engine._groups(ordered, priced)
