@@ -33,7 +33,7 @@ from inbox import events, selectors
 from inbox.errors import ApplicationError, SendRefused
 from inbox.models import Conversation, Message, SavedReply
 from inbox.permissions import ADMINS, AGENTS, IsInboxAdminOrReadOnly, IsInboxStaff
-from inbox.services import conversations, messaging
+from inbox.services import conversations, messaging, saved_replies
 from integrations.models import Channel
 from integrations.policy import Window
 
@@ -560,8 +560,7 @@ class MessageRetryApi(InboxApi):
 
 
 # --- Saved replies --------------------------------------------------------------------------------------
-# Plain records with no rules beyond their fields (and no events), so the views write them directly;
-# a `saved_reply_*` service is the place once saving one has to do more than store it.
+# Read with `selectors.saved_replies`, written by `inbox.services.saved_replies` (the views never write).
 
 
 class SavedReplyOutputSerializer(serializers.ModelSerializer):
@@ -593,17 +592,14 @@ class SavedReplyListCreateApi(InboxApi):
     def get(self, request):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        replies = SavedReply.objects.all()
-        q = params.validated_data["q"].strip()
-        if q:
-            replies = replies.filter(Q(shortcut__icontains=q) | Q(text__icontains=q))
+        replies = selectors.saved_replies(q=params.validated_data["q"])
         return Response(SavedReplyOutputSerializer(replies, many=True).data)
 
     @extend_schema(summary="Add a saved reply (admins)", request=InputSerializer, responses={201: SavedReplyOutputSerializer, 400: BAD_REQUEST})
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        reply = SavedReply.objects.create(created_by=request.user, **serializer.validated_data)
+        reply = saved_replies.saved_reply_create(created_by=request.user, **serializer.validated_data)
         return Response(SavedReplyOutputSerializer(reply).data, status=status.HTTP_201_CREATED)
 
 
@@ -633,12 +629,10 @@ class SavedReplyDetailApi(InboxApi):
         reply = get_object_or_404(SavedReply, pk=reply_id)
         serializer = self.InputSerializer(reply, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        for field, value in serializer.validated_data.items():
-            setattr(reply, field, value)
-        reply.save(update_fields=[*serializer.validated_data, "updated_at"])
+        reply = saved_replies.saved_reply_update(reply=reply, **serializer.validated_data)
         return Response(SavedReplyOutputSerializer(reply).data)
 
     @extend_schema(summary="Delete a saved reply (admins)", responses={204: None, 404: ErrorSerializer})
     def delete(self, request, reply_id: int):
-        get_object_or_404(SavedReply, pk=reply_id).delete()
+        saved_replies.saved_reply_delete(reply=get_object_or_404(SavedReply, pk=reply_id))
         return Response(status=status.HTTP_204_NO_CONTENT)

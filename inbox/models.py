@@ -71,6 +71,11 @@ class Conversation(models.Model):
             models.Index(fields=["last_inbound_at"], name="conv_last_inbound_idx"),
             # The unread counts every list request and event shows (migration 0002_bench_indexes).
             models.Index(fields=["channel", "id"], condition=models.Q(unread_count__gt=0), name="conv_unread_channel_idx"),
+            # "Unread" with an assignee filter (mine, nobody's, someone's) in any tab (migration 0004).
+            models.Index(fields=["assignee", "-activity_at", "-id"], condition=models.Q(unread_count__gt=0), name="conv_unread_assignee_idx"),
+            # On PostgreSQL only, migration 0003 adds trigram GIN indexes for the search, not declared here
+            # (SQLite has no GIN): contact_name_trgm_idx on UPPER(inbox_contact.display_name) and
+            # tag_name_trgm_idx on UPPER(inbox_tag.name).
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 
 from inbox import selectors
 from inbox.services import conversations
-from inbox.models import InboxEvent, InboxSettings, Message, SavedReply
+from inbox.models import InboxEvent, InboxSettings, Message
 from inbox.permissions import is_inbox_admin, is_inbox_staff
 from integrations.models import Channel
 
@@ -157,8 +157,5 @@ def older_messages(request, conversation_id: int):
 @staff_required
 def saved_replies(request):
     q = request.GET.get("q", "").replace("\x00", "").strip()[:50]
-    qs = SavedReply.objects.all()
-    if q:
-        qs = qs.filter(Q(shortcut__icontains=q) | Q(text__icontains=q))
-    return render(request, "inbox/_saved_replies.html", {"replies": qs[:10]})
+    return render(request, "inbox/_saved_replies.html", {"replies": selectors.saved_replies(q=q, limit=10)})
 

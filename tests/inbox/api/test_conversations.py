@@ -142,6 +142,16 @@ class ConversationFilterTests:
         counts = agent_api.get(f"{URL}?view=starred").json()["unread_counts"]  # whatever the filter
         assert counts == {str(messenger_channel.pk): 1, str(line_channel.pk): 1, "all": 2}
 
+    def test_unread_counts_leave_out_inactive_channels_and_channels_with_none(
+        self, agent_api, rows, messenger_channel, line_channel, make_conversation
+    ):
+        make_conversation(messenger_channel, "Eve", unread_count=3)
+        line_channel.is_active = False
+        line_channel.save()
+        assert agent_api.get(URL).json()["unread_counts"] == {str(messenger_channel.pk): 2, "all": 2}
+        type(rows["unread_mine"]).objects.filter(channel=messenger_channel).update(unread_count=0)
+        assert agent_api.get(URL).json()["unread_counts"] == {"all": 0}
+
 
 class ClosingSortTests:
     def test_only_messenger_conversations_with_open_windows_soonest_first(
