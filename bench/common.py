@@ -26,8 +26,9 @@ def bench_env(database: str = "inbox_bench", **extra: str) -> dict[str, str]:
         SECRET_KEY="benchmark-only-secret-key",
         DEBUG="0",
         CELERY_TASK_ALWAYS_EAGER="0",
-        # Persistent connections leak under ASGI (each request runs in its own thread, which keeps its
-        # connection): the web process connects per request; the Celery worker (bench/webhooks.py) keeps them.
+        # Persistent connections leak under Django's standard ASGI handler (each request runs in its own thread,
+        # which keeps its connection): those requests connect per request. The webhook routes' handler
+        # (config.asgi) keeps one per thread of its own; the Celery worker (bench/webhooks.py) keeps them too.
         DB_CONN_MAX_AGE="0",
         LOG_LEVEL="WARNING",
         GRAPH_API_BASE="http://127.0.0.1:9/graph/v25.0",

@@ -1,7 +1,9 @@
-"""The project's URLs plus `/bench/bare/`: a view that only checks a Messenger signature and answers 200.
+"""The project's URLs plus the bare endpoint benchmark 1 compares against: a view that only checks a Messenger
+signature and answers 200, on the same server.
 
-It runs on the same server, through the same Django stack, so benchmark 1 can say how much of the ceiling
-the real webhook (verify, store, enqueue) reaches."""
+It is mounted twice: under `/webhooks/` (served like the real webhooks, by config.asgi's webhook handler: the
+fair ceiling for them) and under `/bench/` (Django's standard ASGI handler, as every other page is served), so
+the run also shows what the webhook handler saves."""
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.urls import path
@@ -21,4 +23,4 @@ def bare(request):
     return HttpResponse("OK", content_type="text/plain")
 
 
-urlpatterns = [path("bench/bare/", bare), *project_urlpatterns]
+urlpatterns = [path("webhooks/bench-bare/", bare), path("bench/bare/", bare), *project_urlpatterns]

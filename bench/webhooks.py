@@ -1,15 +1,17 @@
 """Benchmark 1: webhook ingestion under load.
 
-    .venv/bin/python bench/webhooks.py [--rates 200,400,800,1200] [--seconds 10]
+    .venv/bin/python bench/webhooks.py [--rates 200,400,800,1200] [--seconds 10] [--web-processes 2] [--worker-concurrency 4]
 
-Starts, on this machine: daphne (the app, `bench.settings`), a Celery worker (prefork) on Redis, both on the
+Starts, on this machine: daphne (the app, `bench.settings`; `--web-processes` processes accepting from one shared
+listening socket, as production runs them: docs/scaling.md), a Celery worker (prefork) on Redis, both on the
 benchmark's own PostgreSQL database (`inbox_bench_webhooks`, created and migrated if missing) and Redis database 12.
 Then a load generator in another process sends signed Messenger and LINE webhooks over loopback (keep-alive
 HTTP/1.1, several events per delivery as the platforms batch them, mixed event types, 5% of deliveries sent
 twice) while a staff inbox websocket is connected. It reports:
 
-- the bare ceiling: a view on the same server that only checks the signature and answers 200, at saturation,
-  and the real webhook at saturation, as a ratio of it;
+- the bare ceiling: a view on the same server, served like the webhooks, that only checks the signature and
+  answers 200, at saturation (and the same view through Django's standard ASGI handler, as other pages are
+  served), and the real webhook at saturation, as a ratio of the bare ceiling;
 - for each target rate (events/s, open loop): achieved events/s, ACK latency p50/p95/p99, and end-to-end
   latency (webhook sent -> its message frame received by the websocket) p50/p95;
 - exactly once: every event stored once, processed once, shown once; duplicates absorbed; nothing lost.
@@ -282,7 +284,9 @@ def loadgen(cfg: dict, out) -> None:
         bare_body = b'{"object":"page","entry":[]}'
         bare_headers = {"X-Hub-Signature-256": "sha256=" + hmac.new(BARE_SECRET.encode(), bare_body, hashlib.sha256).hexdigest()}
         result = {"saturation": {}, "rates": [], "unique_events": 0, "duplicate_events": 0}
-        result["saturation"]["bare"] = await saturate(port, lambda: ("/bench/bare/", bare_body, bare_headers, 0), cfg["saturation_seconds"], cfg["connections"])
+        # The bare view served as the webhooks are (config.asgi's webhook handler), then by Django's standard handler.
+        result["saturation"]["bare"] = await saturate(port, lambda: ("/webhooks/bench-bare/", bare_body, bare_headers, 0), cfg["saturation_seconds"], cfg["connections"])
+        result["saturation"]["bare_standard"] = await saturate(port, lambda: ("/bench/bare/", bare_body, bare_headers, 0), cfg["saturation_seconds"], cfg["connections"])
 
         def real():
             path, body, headers, count, tokens, dup = deliveries.next(0.0)
@@ -357,21 +361,39 @@ def setup_data(customers: int) -> dict:
     return {"line_channel_id": line.pk, "psids": psids, "line_users": line_users, "session": session.session_key}
 
 
-def start(cmd: list[str], log: Path, **env: str) -> subprocess.Popen:
-    return subprocess.Popen(cmd, cwd=ROOT, env=bench_env(DATABASE, **env), stdout=open(log, "w"), stderr=subprocess.STDOUT)
+def start(cmd: list[str], log: Path, pass_fds: tuple[int, ...] = (), **env: str) -> subprocess.Popen:
+    return subprocess.Popen(cmd, cwd=ROOT, env=bench_env(DATABASE, **env), stdout=open(log, "w"), stderr=subprocess.STDOUT, pass_fds=pass_fds)
 
 
-def wait_http(port: int, timeout: float = 60) -> None:
+def listening_socket(port: int):
+    """The port the web processes share: each daphne accepts from it (`--fd`), the kernel spreads connections."""
     import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+def wait_web(port: int, logs: list[Path], timeout: float = 90) -> None:
+    """Until every web process has answered a request (each writes an access-log line): the shared socket
+    accepts connections before they are all ready."""
+    import urllib.error
+    import urllib.request
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        if all("/webhooks/bench-bare/" in log.read_text(errors="replace") for log in logs):
             return
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/webhooks/bench-bare/", timeout=5).close()
+        except urllib.error.HTTPError:
+            pass  # 403: unsigned, as expected
         except OSError:
             time.sleep(0.3)
-    raise RuntimeError("daphne did not start")
+    raise RuntimeError("the web processes did not start")
 
 
 def wait_log(log: Path, text: str, timeout: float = 60) -> None:
@@ -429,7 +451,8 @@ def main() -> int:
     parser.add_argument("--settle-seconds", type=float, default=600, help="how long to wait for the worker's backlog")
     parser.add_argument("--customers", type=int, default=2000, help="per platform")
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections of the load generator")
-    parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument("--web-processes", type=int, default=2, help="daphne processes sharing the port")
+    parser.add_argument("--worker-concurrency", type=int, default=4, help="Celery prefork processes")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
@@ -443,7 +466,11 @@ def main() -> int:
     data = setup_data(args.customers)
     logs = Path(tempfile.gettempdir()) / "inbox-bench-logs"  # daphne's and the worker's output, if something fails
     logs.mkdir(exist_ok=True)
-    daphne = start([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(args.port), "config.asgi:application"], logs / "daphne.log")
+    sock = listening_socket(args.port)
+    webs = [
+        start([sys.executable, "-m", "daphne", "--fd", str(sock.fileno()), "config.asgi:application"], logs / f"daphne-{n}.log", pass_fds=(sock.fileno(),))
+        for n in range(args.web_processes)
+    ]
     worker = start(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info", "--pool", "prefork", "-c", str(args.worker_concurrency),
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", "bench@%h"],
@@ -451,7 +478,7 @@ def main() -> int:
         DB_CONN_MAX_AGE="600",  # worker processes are long-lived: keep their connection
     )
     try:
-        wait_http(args.port)
+        wait_web(args.port, [logs / f"daphne-{n}.log" for n in range(args.web_processes)])
         wait_log(logs / "worker.log", "ready.")
         cfg = {
             **data, "port": args.port, "rates": [float(r) for r in args.rates.split(",")], "seconds": args.seconds,
@@ -467,9 +494,10 @@ def main() -> int:
         generator.join()
         checks = exactly_once(result, settle_seconds=args.settle_seconds)
     finally:
-        for process in (daphne, worker):
+        for process in (*webs, worker):
             process.terminate()
-        for process in (daphne, worker):
+        sock.close()
+        for process in (*webs, worker):
             try:
                 process.wait(20)
             except subprocess.TimeoutExpired:
@@ -486,15 +514,20 @@ def report(args, result: dict, checks: dict) -> None:
     print("\n== Benchmark 1: webhook ingestion ==")
     print("machine:", ", ".join(f"{k} {v}" for k, v in machine().items()))
     print(
-        f"set-up: daphne (1 process) + celery worker (prefork x{args.worker_concurrency}) + PostgreSQL + Redis on this machine; "
+        f"set-up: daphne ({args.web_processes} process{'es' if args.web_processes > 1 else ''} sharing one listening socket) + celery worker (prefork x{args.worker_concurrency}) + PostgreSQL + Redis on this machine; "
         f"load generator in another process over loopback, {args.connections} keep-alive connections; Messenger and LINE "
         f"alternately, 1-3 events per delivery (text 70-80%, postbacks, read/delivery receipts, follows), "
         f"{args.duplicates:.0%} of deliveries sent twice; {args.customers} customers per platform with existing chats; "
-        "one staff websocket connected; DEBUG off; the web process connects to PostgreSQL per request (DB_CONN_MAX_AGE=0), "
+        "one staff websocket connected; DEBUG off; webhooks served by config.asgi's webhook handler (WEBHOOK_THREADS threads "
+        "per process keeping their PostgreSQL connections), other pages by Django's standard ASGI handler (DB_CONN_MAX_AGE=0); "
         f"the worker keeps its connections; load average before the run (other work on the machine): {result['load_before']}."
     )
     print(f"\nsaturation ({args.saturation_seconds:.0f} s, closed loop):")
     print(f"  bare signature-only endpoint: {sat['bare']['rps']:.0f} requests/s (p50 {sat['bare']['p50']*1000:.1f} ms, p99 {sat['bare']['p99']*1000:.1f} ms)")
+    print(
+        f"  the same bare view through Django's standard ASGI handler (as other pages): {sat['bare_standard']['rps']:.0f} requests/s "
+        f"(p50 {sat['bare_standard']['p50']*1000:.1f} ms, p99 {sat['bare_standard']['p99']*1000:.1f} ms)"
+    )
     print(
         f"  real webhook (verify+store+enqueue): {sat['webhook']['rps']:.0f} requests/s = {sat['webhook']['eps']:.0f} events/s "
         f"(p50 {sat['webhook']['p50']*1000:.1f} ms, p99 {sat['webhook']['p99']*1000:.1f} ms, errors {sat['webhook']['errors']})"

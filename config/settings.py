@@ -292,3 +292,7 @@ if SECURE_SSL:
 if not DEBUG and env_bool("SECURE_COOKIES", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# --- Webhook ingestion (config/asgi.py) ------------------------------------------------------------------
+# Threads of the webhook routes' handler, per web process; each keeps one database connection.
+WEBHOOK_THREADS = int(os.environ.get("WEBHOOK_THREADS", "4"))

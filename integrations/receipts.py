@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import connections, router, transaction
 
 from integrations.base import InboundEvent
 from integrations.models import Channel, WebhookReceipt
 
 logger = logging.getLogger(__name__)
+
+INSERT_BATCH = 500  # rows per INSERT: well under SQLite's and PostgreSQL's limits on parameters
 
 # Headers worth keeping for audit; signatures are kept so a replay can be re-verified.
 KEPT_HEADERS = ("CONTENT_TYPE", "HTTP_USER_AGENT", "HTTP_X_HUB_SIGNATURE_256", "HTTP_X_LINE_SIGNATURE", "REMOTE_ADDR")
@@ -39,34 +41,69 @@ def keep_rejected(*, platform: str, body: bytes, headers: dict, error: str, chan
 def store_events(*, platform: str, events: list[tuple[Channel | None, InboundEvent]], headers: dict) -> list[int]:
     """Store each event once; return the ids of the newly stored rows that need processing.
 
-    An event for a channel we don't know is kept as IGNORED. Duplicates (same dedupe key) are skipped.
-    Processing is enqueued by the caller after commit.
+    An event for a channel we don't know is kept as IGNORED. Duplicates (same dedupe key: stored by an
+    earlier or a concurrent delivery, or twice in this one) are skipped. One INSERT for the whole delivery
+    (several in one transaction past INSERT_BATCH events); processing is enqueued by the caller after commit.
     """
-    new_ids: list[int] = []
+    rows, seen = [], set()
     for channel, event in events:
-        status = WebhookReceipt.Status.RECEIVED if channel else WebhookReceipt.Status.IGNORED
-        try:
-            with transaction.atomic():
-                receipt = WebhookReceipt.objects.create(
-                    platform=platform,
-                    channel=channel,
-                    dedupe_key=event.dedupe_key,
-                    event_type=event.kind.value,
-                    body=json.dumps(event.raw, ensure_ascii=False, separators=(",", ":")),
-                    headers=headers,
-                    status=status,
-                    error="" if channel else f"no active channel for {event.channel_key}",
-                )
-        except IntegrityError:
+        if event.dedupe_key in seen:
             logger.info("duplicate webhook event %s skipped", event.dedupe_key)
             continue
-        if channel:
-            new_ids.append(receipt.pk)
-    return new_ids
+        seen.add(event.dedupe_key)
+        rows.append(
+            WebhookReceipt(
+                platform=platform,
+                channel=channel,
+                dedupe_key=event.dedupe_key,
+                event_type=event.kind.value,
+                body=json.dumps(event.raw, ensure_ascii=False, separators=(",", ":")),
+                headers=headers,
+                status=WebhookReceipt.Status.RECEIVED if channel else WebhookReceipt.Status.IGNORED,
+                error="" if channel else f"no active channel for {event.channel_key}",
+            )
+        )
+    if len(rows) <= INSERT_BATCH:
+        stored = insert_new(rows)  # one statement: atomic on its own, no BEGIN/COMMIT round trips
+    else:
+        with transaction.atomic():
+            stored = [row for start in range(0, len(rows), INSERT_BATCH) for row in insert_new(rows[start : start + INSERT_BATCH])]
+    if len(stored) < len(rows):
+        logger.info("%d duplicate webhook event(s) skipped", len(rows) - len(stored))
+    return sorted(pk for pk, status in stored if status == WebhookReceipt.Status.RECEIVED)
+
+
+def insert_new(receipts: list[WebhookReceipt]) -> list[tuple[int, str]]:
+    """INSERT the receipts in one statement, skipping those whose dedupe key is already stored; (id, status)
+    of the rows this statement stored.
+
+    `INSERT ... ON CONFLICT (platform, dedupe_key) DO NOTHING RETURNING`: the unique constraint decides, also
+    against a concurrent delivery of the same event (PostgreSQL waits for the other transaction). The ORM's
+    bulk_create(ignore_conflicts=True) can't say which rows were new, which is what decides what to process.
+    PostgreSQL and SQLite (3.35+) both speak this SQL; values are prepared by the model's own fields.
+    """
+    if not receipts:
+        return []
+    meta = WebhookReceipt._meta
+    connection = connections[router.db_for_write(WebhookReceipt)]
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [f.get_db_prep_save(f.pre_save(receipt, add=True), connection) for receipt in receipts for f in fields]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES {', '.join([placeholders] * len(receipts))} "
+        f"ON CONFLICT ({quote(meta.get_field('platform').column)}, {quote(meta.get_field('dedupe_key').column)}) DO NOTHING "
+        f"RETURNING {quote(meta.pk.column)}, {quote(meta.get_field('status').column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(pk, status) for pk, status in cursor.fetchall()]
 
 
 def enqueue_processing(receipt_ids: list[int]) -> None:
-    """Queue processing once the receipts are committed (the ACK path makes no other call).
+    """Queue processing once the receipts are committed: one task for the whole delivery (the ACK path
+    makes no other call).
 
     The receipts are already stored when this runs, so a broker that is down (Redis restarting, a network
     blip) must not turn the ACK into a 500: the platform would resend events we already have. The error is
@@ -81,14 +118,12 @@ def _enqueue(receipt_ids: list[int]) -> None:
     from integrations.tasks import webhook_receipt_process
 
     if webhook_receipt_process.app.conf.task_always_eager:
-        for receipt_id in receipt_ids:
-            webhook_receipt_process.delay(receipt_id)
+        webhook_receipt_process.delay(receipt_ids)
         return
     try:
         with webhook_receipt_process.app.producer_or_acquire() as producer:
             # One quick connection attempt (Celery's default reconnect loop would hold the ACK for seconds).
             producer.connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.1, timeout=1)
-            for receipt_id in receipt_ids:
-                webhook_receipt_process.apply_async((receipt_id,), producer=producer, retry=False)
+            webhook_receipt_process.apply_async((receipt_ids,), producer=producer, retry=False)
     except Exception:  # kombu and redis raise several types; none may reach the platform as a 500
         logger.exception("broker unavailable: webhook receipts %s left for the sweep", receipt_ids)

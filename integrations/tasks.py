@@ -9,6 +9,7 @@ import traceback
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -24,31 +25,47 @@ MAX_ATTEMPTS = 5
 
 
 @shared_task(name="integrations.tasks.webhook_receipt_process", acks_late=True)
-def webhook_receipt_process(receipt_id: int) -> str:
-    """Hand a stored event to the inbox. Safe to run twice: the inbox's writes are idempotent."""
-    receipt = WebhookReceipt.objects.select_related("channel").filter(pk=receipt_id).first()
-    if receipt is None or receipt.status in (WebhookReceipt.Status.PROCESSED, WebhookReceipt.Status.REJECTED):
-        return "skipped"
-    if receipt.channel is None:
-        WebhookReceipt.objects.filter(pk=receipt.pk).update(status=WebhookReceipt.Status.IGNORED)
-        return "ignored"
+def webhook_receipt_process(receipt_ids: int | list[int]) -> str:
+    """Hand stored events to the inbox: a delivery's receipts (a list of ids: one task per delivery), or one
+    receipt (an id: the sweep, and tasks queued by earlier versions).
+
+    Exactly once: each receipt is processed in a transaction of its own that locks its row (a concurrent run
+    of the same receipt, e.g. the broker's redelivery and the sweep's copy, skips it) and marks it processed
+    together with the inbox's writes, which are idempotent besides. One that fails is rolled back alone and
+    kept FAILED with the error, for a person and for the sweep.
+    Returns the outcome ("processed", "skipped", "ignored", "failed"), or one per receipt when they differ.
+    """
+    ids = [receipt_ids] if isinstance(receipt_ids, int) else list(receipt_ids)
     handler = import_string(settings.INBOUND_EVENT_HANDLER)
+    outcomes = [_process(receipt_id, handler) for receipt_id in ids]
+    return outcomes[0] if len(set(outcomes)) == 1 else ",".join(outcomes)
+
+
+def _process(receipt_id: int, handler) -> str:
     try:
-        events = PARSERS[Platform(receipt.platform)](json.loads(receipt.body))
         with transaction.atomic():
-            for event in events:
+            receipt = (
+                WebhookReceipt.objects.select_related("channel")
+                .select_for_update(skip_locked=True, of=("self",))
+                .filter(pk=receipt_id)
+                .first()
+            )
+            if receipt is None or receipt.status in (WebhookReceipt.Status.PROCESSED, WebhookReceipt.Status.REJECTED):
+                return "skipped"  # gone, done, or being processed by another run right now
+            if receipt.channel is None:
+                WebhookReceipt.objects.filter(pk=receipt.pk).update(status=WebhookReceipt.Status.IGNORED)
+                return "ignored"
+            for event in PARSERS[Platform(receipt.platform)](json.loads(receipt.body)):
                 handler(channel=receipt.channel, event=event)
+            WebhookReceipt.objects.filter(pk=receipt.pk).update(
+                status=WebhookReceipt.Status.PROCESSED, processed_at=timezone.now(), attempts=receipt.attempts + 1, error=""
+            )
     except Exception:  # kept on the row for a person and for the sweep; never lost
-        logger.exception("webhook receipt %s failed", receipt.pk)
-        WebhookReceipt.objects.filter(pk=receipt.pk).update(
-            status=WebhookReceipt.Status.FAILED,
-            error=traceback.format_exc()[-4000:],
-            attempts=receipt.attempts + 1,
+        logger.exception("webhook receipt %s failed", receipt_id)
+        WebhookReceipt.objects.filter(pk=receipt_id).update(
+            status=WebhookReceipt.Status.FAILED, error=traceback.format_exc()[-4000:], attempts=F("attempts") + 1
         )
         return "failed"
-    WebhookReceipt.objects.filter(pk=receipt.pk).update(
-        status=WebhookReceipt.Status.PROCESSED, processed_at=timezone.now(), attempts=receipt.attempts + 1, error=""
-    )
     return "processed"
 
 
@@ -61,6 +78,6 @@ def webhook_receipts_sweep() -> int:
         .filter(status__in=[WebhookReceipt.Status.RECEIVED, WebhookReceipt.Status.FAILED])
         .values_list("pk", flat=True)[:500]
     )
-    for receipt_id in ids:
+    for receipt_id in ids:  # a rare recovery path: one task each, so one bad receipt delays no other
         webhook_receipt_process.delay(receipt_id)
     return len(ids)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from inbox import events
@@ -38,6 +38,10 @@ def ingest_event(*, channel: Channel, event: InboundEvent) -> None:
 
 
 def contact_and_conversation(channel: Channel, user_id: str) -> tuple[Contact, Conversation, bool]:
+    # Most events come from someone who wrote before: both rows in one query.
+    conversation = Conversation.objects.select_related("contact").filter(contact__channel=channel, contact__platform_user_id=user_id).first()
+    if conversation is not None:
+        return conversation.contact, conversation, False
     contact, created = Contact.objects.get_or_create(channel=channel, platform_user_id=user_id)
     conversation, _ = Conversation.objects.get_or_create(contact=contact, defaults={"channel": channel})
     if created:
@@ -61,22 +65,26 @@ def _on_inbound(channel: Channel, event: InboundEvent) -> None:
     """A customer's message or postback: store it once, bump the conversation."""
     contact, conversation, is_new = contact_and_conversation(channel, event.user_id)
     kind = MessageKind.POSTBACK if event.kind == EventKind.POSTBACK else (event.message_kind or MessageKind.OTHER)
-    message, created = Message.objects.get_or_create(
-        channel=channel,
-        platform_message_id=event.message_id or event.dedupe_key,
-        defaults={
-            "conversation": conversation,
-            "direction": Message.Direction.INBOUND,
-            "source": Message.Source.CUSTOMER,
-            "kind": kind,
-            "text": event.text or (event.payload if event.kind == EventKind.POSTBACK else ""),
-            "attachments": [a.as_dict() for a in event.attachments],
-            "state": Message.State.RECEIVED,
-            "platform_timestamp": event.timestamp,
-        },
-    )
-    if not created:
-        return
+    platform_message_id = event.message_id or event.dedupe_key
+    # Insert first (the event is almost always new); the unique (channel, platform_message_id) decides.
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                channel=channel,
+                platform_message_id=platform_message_id,
+                conversation=conversation,
+                direction=Message.Direction.INBOUND,
+                source=Message.Source.CUSTOMER,
+                kind=kind,
+                text=event.text or (event.payload if event.kind == EventKind.POSTBACK else ""),
+                attachments=[a.as_dict() for a in event.attachments],
+                state=Message.State.RECEIVED,
+                platform_timestamp=event.timestamp,
+            )
+    except IntegrityError:
+        if Message.objects.filter(channel=channel, platform_message_id=platform_message_id).exists():
+            return  # stored by an earlier or concurrent run of this event
+        raise
     if not contact.is_following:
         Contact.objects.filter(pk=contact.pk).update(is_following=True)
     record_activity(conversation_id=conversation.pk, message=message, inbound=True, reply_token=event.reply_token)

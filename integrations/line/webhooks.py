@@ -46,7 +46,7 @@ def line_webhook(request, channel_id: int):
     destination = data.get("destination")
     if events and not channel.line_destination and isinstance(destination, str):
         Channel.objects.filter(pk=channel.pk, line_destination="").update(line_destination=destination)
-    with transaction.atomic():
-        new_ids = receipts.store_events(platform=Platform.LINE, events=[(channel, event) for event in events], headers=headers)
-        receipts.enqueue_processing(new_ids)
+    # One INSERT for the delivery (atomic and committed on its own), then one task for what it stored.
+    new_ids = receipts.store_events(platform=Platform.LINE, events=[(channel, event) for event in events], headers=headers)
+    receipts.enqueue_processing(new_ids)
     return HttpResponse("OK", content_type="text/plain")

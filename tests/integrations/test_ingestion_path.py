@@ -1,0 +1,212 @@
+"""The fast ingestion path: one INSERT and one task per delivery, the worker's per-receipt transactions, and
+config.asgi's webhook handler (the webhook routes' middleware and view in one call, on threads that keep
+their database connection)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from celery.signals import task_prerun
+from channels.testing import HttpCommunicator
+from django.db import connection
+
+from inbox.models import Message
+from integrations.messenger.signature import sign
+from integrations.models import WebhookReceipt
+from integrations.tasks import webhook_receipt_process
+from tests.webhooks import line_body, line_text, messenger_body, messenger_text, post_line, post_messenger
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PSID = "6000000000000301"
+LINE_DEST = "U8e742f61d673b39c7fff3cecb7536ef0"
+LINE_USER = "U" + "3" * 32
+LINE_SECRET = "8c570fa6dd201bb328f1c1eac23a96d8"
+
+
+@pytest.fixture
+def tasks_run():
+    """(task name, args) of every task that runs (eagerly, as the tests' settings run them)."""
+    ran: list[tuple[str, tuple]] = []
+
+    def record(sender=None, task=None, args=None, **kwargs):
+        ran.append((task.name, tuple(args or ())))
+
+    task_prerun.connect(record, weak=False)
+    yield ran
+    task_prerun.disconnect(record)
+
+
+def processing_tasks(ran):
+    return [args for name, args in ran if name == "integrations.tasks.webhook_receipt_process"]
+
+
+class OneInsertOneTaskTests:
+    def test_a_delivery_with_a_known_and_a_new_event_stores_and_queues_only_the_new_one(self, client, messenger_channel, tasks_run):
+        page = messenger_channel.external_id
+        first = messenger_text(PSID, page, "m_known", "first")
+        assert post_messenger(client, messenger_body(page, first), "test-app-secret").status_code == 200
+        tasks_run.clear()
+
+        second = messenger_text(PSID, page, "m_new", "second")
+        assert post_messenger(client, messenger_body(page, first, second), "test-app-secret").status_code == 200
+
+        new = WebhookReceipt.objects.get(dedupe_key__contains="m_new")
+        assert WebhookReceipt.objects.count() == 2
+        assert processing_tasks(tasks_run) == [([new.pk],)]  # one task, for the new receipt only
+        assert sorted(Message.objects.values_list("text", flat=True)) == ["first", "second"]
+
+    def test_several_new_events_go_in_one_task(self, client, messenger_channel, tasks_run):
+        page = messenger_channel.external_id
+        events = [messenger_text(f"60000000000004{n:02d}", page, f"m_batch_{n}", f"text {n}") for n in range(3)]
+        assert post_messenger(client, messenger_body(page, *events), "test-app-secret").status_code == 200
+        (args,) = processing_tasks(tasks_run)
+        assert args == (sorted(WebhookReceipt.objects.values_list("pk", flat=True)),)
+        assert len(args[0]) == 3
+        assert set(WebhookReceipt.objects.values_list("status", flat=True)) == {WebhookReceipt.Status.PROCESSED}
+        assert Message.objects.count() == 3
+
+    def test_the_same_event_twice_in_one_delivery_is_stored_once(self, client, line_channel, tasks_run):
+        event = line_text(LINE_USER, "01INGESTTWICE0000000000001", "once")
+        assert post_line(client, line_channel, line_body(LINE_DEST, event, event), LINE_SECRET).status_code == 200
+        assert WebhookReceipt.objects.count() == 1
+        assert Message.objects.get().text == "once"
+        assert processing_tasks(tasks_run) == [([WebhookReceipt.objects.get().pk],)]
+
+    def test_a_redelivery_of_known_events_queues_nothing(self, client, line_channel, tasks_run):
+        body = line_body(LINE_DEST, line_text(LINE_USER, "01INGESTREDELIVERED0000001", "hi"))
+        assert post_line(client, line_channel, body, LINE_SECRET).status_code == 200
+        tasks_run.clear()
+        assert post_line(client, line_channel, body, LINE_SECRET).status_code == 200
+        assert processing_tasks(tasks_run) == []
+
+    def test_an_event_for_an_unknown_page_is_kept_ignored_beside_a_new_one(self, client, messenger_channel, tasks_run):
+        page = messenger_channel.external_id
+        ours = messenger_text(PSID, page, "m_ours", "ours")
+        body = json.dumps(
+            {"object": "page", "entry": [
+                {"id": page, "time": 1, "messaging": [ours]},
+                {"id": "999", "time": 1, "messaging": [messenger_text(PSID, "999", "m_other", "not ours")]},
+            ]}
+        ).encode()
+        assert post_messenger(client, body, "test-app-secret").status_code == 200
+        ignored = WebhookReceipt.objects.get(status=WebhookReceipt.Status.IGNORED)
+        assert "m_other" in ignored.dedupe_key
+        processed = WebhookReceipt.objects.get(status=WebhookReceipt.Status.PROCESSED)
+        assert processing_tasks(tasks_run) == [([processed.pk],)]
+        assert Message.objects.get().text == "ours"
+
+
+class WorkerTests:
+    def store(self, client, messenger_channel, *mids: str) -> list[int]:
+        page = messenger_channel.external_id
+        body = messenger_body(page, *[messenger_text(PSID, page, mid, mid) for mid in mids])
+        assert post_messenger(client, body, "test-app-secret").status_code == 200
+        return sorted(WebhookReceipt.objects.filter(dedupe_key__regex="|".join(mids)).values_list("pk", flat=True))
+
+    def test_a_failing_receipt_does_not_hold_back_the_others_of_its_delivery(self, client, messenger_channel):
+        bad, good = self.store(client, messenger_channel, "m_bad", "m_good")
+        WebhookReceipt.objects.filter(pk__in=[bad, good]).update(status=WebhookReceipt.Status.RECEIVED)
+        Message.objects.all().delete()
+        WebhookReceipt.objects.filter(pk=bad).update(body='{"entry": 5}')
+
+        assert webhook_receipt_process([bad, good]) == "failed,processed"
+        assert list(Message.objects.values_list("text", flat=True)) == ["m_good"]
+        failed = WebhookReceipt.objects.get(pk=bad)
+        assert failed.status == WebhookReceipt.Status.FAILED and failed.attempts == 2 and "MalformedPayload" in failed.error
+
+    def test_running_a_delivery_again_skips_what_is_done(self, client, messenger_channel):
+        ids = self.store(client, messenger_channel, "m_one", "m_two")
+        assert webhook_receipt_process(ids) == "skipped"
+        assert webhook_receipt_process(ids + [10**9]) == "skipped"  # a receipt that is gone: skipped too
+        assert Message.objects.count() == 2
+        assert set(WebhookReceipt.objects.values_list("attempts", flat=True)) == {1}
+
+    def test_a_single_id_is_still_accepted(self, client, messenger_channel):
+        """Tasks queued before deliveries were batched carry one receipt id (and the sweep still sends one)."""
+        (receipt_id,) = self.store(client, messenger_channel, "m_single")
+        WebhookReceipt.objects.filter(pk=receipt_id).update(status=WebhookReceipt.Status.RECEIVED)
+        Message.objects.all().delete()
+        assert webhook_receipt_process(receipt_id) == "processed"
+        assert Message.objects.get().text == "m_single"
+
+
+class WebhookHandlerTests:
+    """Through the ASGI application, as daphne serves it."""
+
+    @pytest.fixture
+    def handler(self, settings, monkeypatch):
+        import config.asgi
+
+        settings.WEBHOOK_THREADS = 1
+        handler = config.asgi.WebhookHandler()
+        monkeypatch.setattr(config.asgi, "webhook_asgi_app", handler)
+        yield handler
+        handler.executor.submit(lambda: connection.close()).result()  # the thread's kept connection
+        handler.executor.shutdown()
+
+    def db_connection_of_handler_thread(self, handler):
+        return handler.executor.submit(lambda: connection.connection).result()
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]):
+        from config.asgi import application
+
+        communicator = HttpCommunicator(
+            application, "POST", path, body=body,
+            headers=[(b"host", b"127.0.0.1"), (b"content-type", b"application/json"), *[(k.lower().encode(), v.encode()) for k, v in headers.items()]],
+        )
+        return await communicator.get_response(timeout=10)
+
+    async def test_webhooks_are_served_with_the_projects_middleware_and_a_kept_connection(self, handler, messenger_channel):
+        from asgiref.sync import sync_to_async
+
+        page = messenger_channel.external_id
+        body = messenger_body(page, messenger_text(PSID, page, "m_asgi_1", "through daphne's door"))
+        response = await self.post("/webhooks/messenger/", body, {"X-Hub-Signature-256": sign(body, "test-app-secret")})
+        assert response["status"] == 200 and response["body"] == b"EVENT_RECEIVED"
+        headers = {k.decode().lower(): v.decode() for k, v in response["headers"]}
+        # The same security headers as every other page (the middleware chain ran, synchronously).
+        assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff"
+        assert "default-src 'self'" in headers["content-security-policy"]
+
+        first = await sync_to_async(self.db_connection_of_handler_thread)(handler)
+        body = messenger_body(page, messenger_text(PSID, page, "m_asgi_2", "again"))
+        response = await self.post("/webhooks/messenger/", body, {"X-Hub-Signature-256": sign(body, "test-app-secret")})
+        assert response["status"] == 200
+        # Django's standard handler would have closed it at the end of the request (CONN_MAX_AGE=0).
+        assert first is not None and await sync_to_async(self.db_connection_of_handler_thread)(handler) is first
+
+        texts = await sync_to_async(lambda: sorted(Message.objects.values_list("text", flat=True)))()
+        assert texts == ["again", "through daphne's door"]
+
+    async def test_bad_input_through_the_handler_is_refused_not_a_500(self, handler, messenger_channel):
+        body = b'{"object": "page", "entry": ['
+        assert (await self.post("/webhooks/messenger/", body, {"X-Hub-Signature-256": sign(body, "test-app-secret")}))["status"] == 400
+        assert (await self.post("/webhooks/messenger/", body, {"X-Hub-Signature-256": sign(body, "wrong")}))["status"] == 403
+        assert (await self.post("/webhooks/line/999999/", b"{}", {}))["status"] == 404
+
+
+def test_a_broken_connection_is_dropped_and_a_working_one_kept():
+    from config.asgi import keep_working_connections
+
+    connection.ensure_connection()
+    raw = connection.connection
+    keep_working_connections()
+    assert connection.connection is raw  # working: kept
+
+    connection.errors_occurred = True  # an error happened, but the connection still answers
+    keep_working_connections()
+    assert connection.connection is raw and not connection.errors_occurred
+
+    connection.set_autocommit(False)  # a request left a transaction open: not reused as it is
+    keep_working_connections()
+    assert connection.connection is None  # dropped; the next query reconnects
+    assert WebhookReceipt.objects.count() == 0 and connection.get_autocommit()
+
+    if connection.vendor == "postgresql":  # SQLite can't tell a closed connection (is_usable is always true)
+        raw = connection.connection
+        raw.close()  # the server went away
+        connection.errors_occurred = True
+        keep_working_connections()
+        assert connection.connection is None
+        assert WebhookReceipt.objects.count() == 0
