@@ -52,7 +52,7 @@ def _setup():
     mei = customer_services.create_customer(name="陳小美", phone="0912345678", actor=agent)
     customer_services.bind_contact(contact=conversation.contact, customer=mei, actor=agent)
     customer_services.adjust_credit(customer=mei, amount=200, reason="welcome", actor=agent)
-    OrderTag.objects.create(name="VIP")
+    OrderTag.objects.get_or_create(name="VIP")  # the demo catalog saves it too
     return conversation, *(Variant.objects.get(sku=sku).pk for sku in ("TEE-WHT-M", "TOTE-NAT", "MUG-450"))
 
 

@@ -11,7 +11,14 @@ from config.settings import *  # noqa: F401,F403
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_URL = os.environ["RELIABILITY_BROKER_URL"]
 CELERY_TASK_DEFAULT_QUEUE = os.environ["RELIABILITY_QUEUE"]
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("RELIABILITY_VISIBILITY_TIMEOUT", "3600"))}
+# A killed worker's unacknowledged task returns once a live worker sweeps the "unacked" set. kombu sweeps at
+# start-up, then only every interval x throttle seconds (100 s by default), and skips a sweep while another
+# worker on the same Redis database holds the sweep's lock: the test workers sweep every second instead.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("RELIABILITY_VISIBILITY_TIMEOUT", "3600")),
+    "unacked_restore_interval": 1,
+    "unacked_restore_throttle": 1,
+}
 if os.environ.get("RELIABILITY_STALL_FILE"):
     INBOUND_EVENT_HANDLER = "tests.reliability.stall.ingest_then_stall"
 # Task-level retries (inbox.tasks.retry_countdown) after 1, 2, 4 s instead of 30, 60, 120 s.
