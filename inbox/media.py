@@ -5,63 +5,47 @@ Customers open chats late, so the URL must keep working: files are kept (never e
 """
 from __future__ import annotations
 
-import io
 import uuid
-import warnings
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
+from inbox import images
 from inbox.errors import ApplicationError
 
 # The smaller of the platforms' limits: Messenger 8 MB by URL, LINE 10 MB.
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
-ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png"}
 MAX_IMAGE_PIXELS = 40_000_000  # judged from the header, before any pixel is decoded (decompression bombs)
+CHAT_IMAGES = images.ImageRules(
+    formats={"JPEG": images.JPEG, "PNG": images.PNG},  # kept in their own format
+    max_bytes=MAX_IMAGE_BYTES,
+    max_pixels=MAX_IMAGE_PIXELS,
+)
 
 
 def store_image(upload) -> str:
     """Validate an uploaded image (JPEG or PNG, at most 8 MB and 40 M pixels) and return its public URL.
 
-    The pixels are decoded and written again, so metadata and anything hidden around them (a script, an
-    archive: polyglots) is not kept or sent."""
-    if upload.size > MAX_IMAGE_BYTES:
-        raise ApplicationError(_("The image is larger than 8 MB."))
-    data = upload.read()
+    The pixels are decoded and written again (`inbox.images`), so metadata and anything hidden around them
+    (a script, an archive: polyglots) is not kept or sent."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                image_format = image.format
-                if image_format not in ALLOWED_FORMATS:
-                    raise ApplicationError(_("Only JPEG and PNG images can be sent."))
-                if image.width * image.height > MAX_IMAGE_PIXELS:
-                    raise ApplicationError(_("This image has too many pixels. Upload a screenshot or a smaller photo."))
-                data = _reencoded(image, image_format)
-    except ApplicationError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ApplicationError(_("This image has too many pixels. Upload a screenshot or a smaller photo.")) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError):
-        raise ApplicationError(_("This file is not a JPEG or PNG image.")) from None
-    name = default_storage.save(f"outbound/{uuid.uuid4().hex}.{ALLOWED_FORMATS[image_format]}", ContentFile(data))
+        clean = images.clean_upload(upload, CHAT_IMAGES)
+    except images.ImageRefused as exc:
+        raise ApplicationError(_refusal(exc.problem)) from None
+    name = default_storage.save(f"outbound/{uuid.uuid4().hex}.{clean.extension}", ContentFile(clean.data))
     return public_url(name)
 
 
-def _reencoded(image: Image.Image, image_format: str) -> bytes:
-    image.load()
-    image = ImageOps.exif_transpose(image)  # keep the orientation EXIF gave, then drop EXIF
-    if image_format == "JPEG" and image.mode not in ("RGB", "L"):
-        image = image.convert("RGB")
-    elif image_format == "PNG" and image.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"):
-        image = image.convert("RGBA")
-    image.info = {}  # no EXIF, XMP, text chunks or comments written back
-    out = io.BytesIO()
-    image.save(out, format=image_format, **({"quality": 90} if image_format == "JPEG" else {}))
-    return out.getvalue()
+def _refusal(problem: images.Problem) -> str:
+    if problem is images.Problem.TOO_LARGE:
+        return _("The image is larger than 8 MB.")
+    if problem is images.Problem.FORMAT:
+        return _("Only JPEG and PNG images can be sent.")
+    if problem is images.Problem.TOO_MANY_PIXELS:
+        return _("This image has too many pixels. Upload a screenshot or a smaller photo.")
+    return _("This file is not a JPEG or PNG image.")  # not an image, broken, or empty
 
 
 def public_url(name: str) -> str:

@@ -5,11 +5,16 @@ One view per operation, `<Entity><Action>Api`, with nested serializers (the inbo
 Shop staff only (`IsInboxStaff`; deleting a saved tag: administrators). The catalog is managed in the
 Django admin; `POST /quotes/` prices a cart without side effects; writes go through `orders.services`.
 
-Errors become answers, never 500s:
-- bad input -> DRF's 400 {"field": ["..."]};
-- an item, gift or delivery method that can't be used -> 400 {"detail", "errors": {"variant:12": "..."}};
+Errors become answers, never 500s, and the schema declares each one an operation can give:
+- bad input -> DRF's 400 {"field": ["..."]} (nested as the input is); a body that isn't JSON -> 400 {"detail"};
+- an item, gift or delivery method that can't be used, or a draft breaking a rule -> 400 {"detail", "errors": {"variant:12": "..."}};
 - a cart the engine refuses (`PricingError`, e.g. a 6th custom discount) -> 400 {"detail", "code"};
-- invalid invoice details -> 400 {"field": ["..."]}.
+- invalid invoice details -> 400 {"field": ["..."]};
+- not signed in -> 401, not shop staff (or the chat is assigned to someone else) -> 403, unknown ids -> 404,
+  all {"detail"};
+- the order changed while it was being made -> 409 {"detail", "reasons", "errors"}; a stale draft or someone
+  else editing it -> 409 {"detail", "draft"};
+- a body in a format the view doesn't read (JSON to the picture upload, say) -> 415 {"detail"}.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers import selectors as customer_selectors
+from inbox.api import ErrorSerializer as DetailSerializer
 from inbox.permissions import IsInboxAdminOrReadOnly, IsInboxStaff
 from inbox.selectors import access_conversation
 from orders import pricing, selectors, services
@@ -35,13 +41,58 @@ MAX_CREDIT = 1_000_000_000
 MAX_ID = 2**63 - 1  # the database's integer range: larger ids are bad input, not a crash
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField(required=False, help_text="The engine's refusal code, when it refused.")
-    errors = serializers.DictField(child=serializers.CharField(), required=False, help_text="Per line or field.")
+# --- What the views answer besides their results (for the OpenAPI schema) ---------------------------------
 
-    class Meta:
-        ref_name = "OrdersError"
+# DRF's answer to input that doesn't parse, per field, nested as the input is: a list of messages, or an object
+# for a nested object (its fields' errors) or a list (its bad items' errors by position, e.g. {"lines": {"0":
+# {"quantity": ["..."]}}}, or {"non_field_errors": ["..."]} for the list itself).
+_FIELD_ERRORS = {
+    "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}],
+    "description": "This field's errors.",
+}
+
+
+def bad_query(description: str = "") -> OpenApiResponse:
+    """A 400 for query parameters that don't parse: {"<parameter>": ["..."]}."""
+    return OpenApiResponse(
+        {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        description=description or 'A query parameter that doesn\'t parse: {"<parameter>": ["..."]}.',
+    )
+
+
+def bad_body(description: str) -> OpenApiResponse:
+    """A 400 for a body: DRF's field errors, a refusal ({"detail"} with "errors" per line or field, or the
+    pricing engine's "code"), or {"detail"} alone for a body that isn't JSON; `description` says which apply."""
+    return OpenApiResponse(
+        {
+            "type": "object",
+            "properties": {
+                "detail": {"type": "string", "description": "Why, for people (a refusal, or a body that doesn't parse)."},
+                "code": {"type": "string", "description": "The pricing engine's refusal code, when it refused."},
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": "A refusal's details per line or field.",
+                },
+            },
+            "additionalProperties": _FIELD_ERRORS,
+        },
+        description=description,
+    )
+
+
+NOT_SIGNED_IN = {401: OpenApiResponse(DetailSerializer, description="Not signed in (no session or token, or a bad token).")}
+STAFF_ONLY = {**NOT_SIGNED_IN, 403: OpenApiResponse(DetailSerializer, description="Not shop staff.")}
+# A quick order can't be taken in a chat assigned to someone else (QuickOrderUnavailable).
+QUICK_ORDER_REFUSED = {
+    **NOT_SIGNED_IN,
+    403: OpenApiResponse(DetailSerializer, description="Not shop staff, or the conversation is assigned to someone else."),
+}
+UNSUPPORTED_BODY = {415: OpenApiResponse(DetailSerializer, description="A body in a format this operation doesn't read.")}
+
+
+def not_found(what: str) -> dict:
+    return {404: OpenApiResponse(DetailSerializer, description=f"No such {what}.")}
 
 
 # The base of the quick order's views: shop staff only, the services' errors answered as the module says.
@@ -350,7 +401,16 @@ class QuoteCreateApi(OrdersActionApi):
         "lines it touched, each adjustment with its source, credit, shipping, tax, the total, and why any "
         "coupon, promotion or credit rule did not apply.",
         request=InputSerializer,
-        responses={200: QuoteSerializer, 400: ErrorSerializer},
+        responses={
+            200: QuoteSerializer,
+            400: bad_body(
+                'Input that doesn\'t parse or an unknown member: {"<field>": ["..."]}; an item, gift or delivery method '
+                'that can\'t be used: {"detail", "errors": {"variant:12": "..."}}; a cart the engine refuses: '
+                '{"detail", "code"}; a body that isn\'t JSON: {"detail"}.'
+            ),
+            **STAFF_ONLY,
+            **UNSUPPORTED_BODY,
+        },
     )
     def post(self, request):
         return self.perform(request)
@@ -449,7 +509,7 @@ class ProductListApi(OrdersApi):
     @extend_schema(
         summary="Products to add to an order, searched by name, SKU or tag",
         parameters=[SearchFilterSerializer],
-        responses={200: ProductSerializer(many=True), 400: ErrorSerializer},
+        responses={200: ProductSerializer(many=True), 400: bad_query(), **STAFF_ONLY},
     )
     def get(self, request):
         params = self.validated(SearchFilterSerializer, request.query_params)
@@ -473,7 +533,11 @@ class GiftSerializer(serializers.Serializer):
 
 @extend_schema(tags=["quick order"])
 class GiftListApi(OrdersApi):
-    @extend_schema(summary="Gifts (added at NT$0)", parameters=[SearchFilterSerializer], responses={200: GiftSerializer(many=True)})
+    @extend_schema(
+        summary="Gifts (added at NT$0)",
+        parameters=[SearchFilterSerializer],
+        responses={200: GiftSerializer(many=True), 400: bad_query(), **STAFF_ONLY},
+    )
     def get(self, request):
         params = self.validated(SearchFilterSerializer, request.query_params)
         gifts = selectors.gift_list(q=params["q"])[: params["limit"]]
@@ -509,7 +573,10 @@ class DeliveryMethodSerializer(serializers.Serializer):
 
 @extend_schema(tags=["quick order"])
 class DeliveryMethodListApi(OrdersApi):
-    @extend_schema(summary="Delivery methods the shop offers (never hidden ones)", responses=DeliveryMethodSerializer(many=True))
+    @extend_schema(
+        summary="Delivery methods the shop offers (never hidden ones)",
+        responses={200: DeliveryMethodSerializer(many=True), **STAFF_ONLY},
+    )
     def get(self, request):
         return Response(DeliveryMethodSerializer(selectors.delivery_method_list(), many=True).data)
 
@@ -541,7 +608,11 @@ class PaymentMethodListApi(OrdersApi):
     @extend_schema(
         summary="Payment methods (never hidden ones), optionally those a delivery method accepts",
         parameters=[FilterSerializer],
-        responses={200: PaymentMethodSerializer(many=True), 400: ErrorSerializer},
+        responses={
+            200: PaymentMethodSerializer(many=True),
+            400: bad_query('A delivery id that doesn\'t parse, or a method not offered: {"delivery": ["..."]}.'),
+            **STAFF_ONLY,
+        },
     )
     def get(self, request):
         params = self.validated(self.FilterSerializer, request.query_params)
@@ -583,7 +654,7 @@ class StoreListApi(OrdersApi):
     @extend_schema(
         summary="Find a pickup store (尋找門市)",
         parameters=[FilterSerializer],
-        responses={200: StoreSerializer(many=True), 400: ErrorSerializer},
+        responses={200: StoreSerializer(many=True), 400: bad_query(), **STAFF_ONLY},
     )
     def get(self, request):
         params = self.validated(self.FilterSerializer, request.query_params)
@@ -622,7 +693,14 @@ class InvoiceValidateApi(OrdersActionApi):
     @extend_schema(
         summary="Check e-invoice details (type, carrier, business number, love code)",
         request=InputSerializer,
-        responses={200: OutputSerializer, 400: OpenApiResponse(description='{"field": ["what is wrong"]}')},
+        responses={
+            200: OutputSerializer,
+            400: bad_body(
+                'Details that don\'t parse or aren\'t valid: {"<field>": ["what is wrong"]}; a body that isn\'t JSON: {"detail"}.'
+            ),
+            **STAFF_ONLY,
+            **UNSUPPORTED_BODY,
+        },
     )
     def post(self, request):
         return self.perform(request)
@@ -705,9 +783,19 @@ class OrderOutputSerializer(serializers.Serializer):
         ref_name = "Order"
 
 
+class ConflictReasonSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="stock, coupon, credit, total, customer or unavailable.")
+    message = serializers.CharField(help_text="For people, in the request's language.")
+    field = serializers.CharField(allow_blank=True, help_text='What to fix: e.g. "variant:12", "coupon_code", "expected_total".')
+
+    class Meta:
+        ref_name = "OrderConflictReason"
+
+
 class ConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    reasons = serializers.ListField(child=serializers.DictField(), help_text='[{"code": "stock|coupon|credit|total|...", "message", "field"}]')
+    reasons = ConflictReasonSerializer(many=True)
+    errors = serializers.DictField(child=serializers.CharField(), help_text="The reasons' messages by field.")
 
     class Meta:
         ref_name = "OrderConflict"
@@ -727,7 +815,22 @@ class OrderCreateApi(OrdersActionApi):
     @extend_schema(
         summary="Create an order from a conversation's quick order",
         request=InputSerializer,
-        responses={201: OrderOutputSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 409: ConflictSerializer},
+        responses={
+            201: OrderOutputSerializer,
+            400: bad_body(
+                'Input that doesn\'t parse: {"<field>": ["..."]}; a draft that breaks a rule (no member bound, '
+                'delivery, recipient, invoice, tags...): {"detail", "errors": {"<field>": "..."}}; a cart the '
+                'engine refuses: {"detail", "code"}; a body that isn\'t JSON: {"detail"}.'
+            ),
+            **QUICK_ORDER_REFUSED,
+            **not_found("conversation"),
+            409: OpenApiResponse(
+                ConflictSerializer,
+                description="Stock, the coupon, the member's credit or the total shown changed while the order was "
+                "being made: nothing was created.",
+            ),
+            **UNSUPPORTED_BODY,
+        },
     )
     def post(self, request):
         return self.perform(request)
@@ -739,7 +842,10 @@ class OrderCreateApi(OrdersActionApi):
 
 @extend_schema(tags=["quick order"])
 class OrderDetailApi(OrdersApi):
-    @extend_schema(summary="An order as it was placed (snapshots)", responses={200: OrderOutputSerializer})
+    @extend_schema(
+        summary="An order as it was placed (snapshots)",
+        responses={200: OrderOutputSerializer, **STAFF_ONLY, **not_found("order")},
+    )
     def get(self, request, order_id: int):
         order = selectors.order_get(order_id)
         if order is None:
@@ -747,16 +853,37 @@ class OrderDetailApi(OrdersApi):
         return Response(OrderOutputSerializer(order).data)
 
 
+class DraftEditorSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="Their username.")
+
+    class Meta:
+        ref_name = "OrderDraftEditor"
+
+
 class DraftStateSerializer(serializers.Serializer):
     conversation_id = serializers.IntegerField()
     data = serializers.DictField()
     version = serializers.IntegerField()
-    editing_by = serializers.DictField(allow_null=True)
+    editing_by = DraftEditorSerializer(allow_null=True, help_text="Who is editing it now (a claim a few minutes fresh).")
     editable = serializers.BooleanField()
     reason = serializers.CharField(allow_blank=True, help_text="Why it can't be edited now (assigned to someone else, X is editing).")
 
     class Meta:
         ref_name = "OrderDraft"
+
+
+class DraftConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Changed elsewhere (reloaded), or who is editing it.")
+    draft = DraftStateSerializer(required=False, help_text="The draft as it is now.")
+
+    class Meta:
+        ref_name = "OrderDraftConflict"
+
+
+DRAFT_CONFLICT = {
+    409: OpenApiResponse(DraftConflictSerializer, description="Someone else is editing the draft, or it changed since it was read."),
+}
 
 
 @extend_schema(tags=["quick order"])
@@ -768,7 +895,10 @@ class OrderDraftApi(OrdersActionApi):
         class Meta:
             ref_name = "OrderDraftInput"
 
-    @extend_schema(summary="The conversation's quick-order draft", responses={200: DraftStateSerializer})
+    @extend_schema(
+        summary="The conversation's quick-order draft",
+        responses={200: DraftStateSerializer, **STAFF_ONLY, **not_found("conversation")},
+    )
     def get(self, request, conversation_id: int):
         conversation = access_conversation(request.user, conversation_id)
         return Response(services.draft_state(conversation=conversation, actor=request.user))
@@ -776,7 +906,17 @@ class OrderDraftApi(OrdersActionApi):
     @extend_schema(
         summary="Save the draft (refused when stale or someone else is editing)",
         request=InputSerializer,
-        responses={200: DraftStateSerializer, 403: ErrorSerializer, 409: ErrorSerializer},
+        responses={
+            200: DraftStateSerializer,
+            400: bad_body(
+                'Input that doesn\'t parse: {"<field>": ["..."]}; a draft too large or with bad tags or note: '
+                '{"detail", "errors"?}; more custom discounts than allowed: {"detail", "code"}; a body that isn\'t JSON: {"detail"}.'
+            ),
+            **QUICK_ORDER_REFUSED,
+            **not_found("conversation"),
+            **DRAFT_CONFLICT,
+            **UNSUPPORTED_BODY,
+        },
     )
     def put(self, request, conversation_id: int):
         return self.perform(request, conversation_id=conversation_id)
@@ -795,7 +935,18 @@ class OrderDraftEditingApi(OrdersActionApi):
         class Meta:
             ref_name = "OrderDraftEditingInput"
 
-    @extend_schema(summary="Claim or release editing of the draft", request=InputSerializer, responses={200: DraftStateSerializer, 409: ErrorSerializer})
+    @extend_schema(
+        summary="Claim or release editing of the draft",
+        request=InputSerializer,
+        responses={
+            200: DraftStateSerializer,
+            400: bad_body('Input that doesn\'t parse: {"editing": ["..."]}; a body that isn\'t JSON: {"detail"}.'),
+            **QUICK_ORDER_REFUSED,
+            **not_found("conversation"),
+            **DRAFT_CONFLICT,
+            **UNSUPPORTED_BODY,
+        },
+    )
     def post(self, request, conversation_id: int):
         return self.perform(request, conversation_id=conversation_id)
 
@@ -834,7 +985,12 @@ class CustomerCouponListApi(OrdersApi):
     @extend_schema(
         summary="The member's usable coupons for the order being built",
         parameters=[FilterSerializer],
-        responses={200: CouponOptionSerializer(many=True), 400: ErrorSerializer},
+        responses={
+            200: CouponOptionSerializer(many=True),
+            400: bad_query(),
+            **STAFF_ONLY,
+            **not_found("member (or conversation)"),
+        },
     )
     def get(self, request, customer_id: int):
         params = self.validated(self.FilterSerializer, request.query_params)
@@ -900,7 +1056,15 @@ class CustomImageCreateApi(OrdersActionApi):
     @extend_schema(
         summary="Upload a custom product's picture (before the order is created)",
         request={"multipart/form-data": InputSerializer},
-        responses={201: CustomImageSerializer, 400: ErrorSerializer},
+        responses={
+            201: CustomImageSerializer,
+            400: bad_body(
+                'No file: {"image": ["..."]}; a file that isn\'t an image we take (type, size, pixels): {"detail"}; '
+                "a form that doesn't parse: {\"detail\"}."
+            ),
+            **STAFF_ONLY,
+            415: OpenApiResponse(DetailSerializer, description="Not a multipart/form-data (or form) body."),
+        },
     )
     def post(self, request):
         return self.perform(request)
@@ -932,14 +1096,22 @@ class OrderTagListApi(OrdersActionApi):
         class Meta:
             ref_name = "OrderTagInput"
 
-    @extend_schema(summary="The shop's saved order tags", responses={200: OrderTagSerializer(many=True)})
+    @extend_schema(summary="The shop's saved order tags", responses={200: OrderTagSerializer(many=True), **STAFF_ONLY})
     def get(self, request):
         return Response(OrderTagSerializer(selectors.order_tag_list(), many=True).data)
 
     @extend_schema(
         summary="Save an order tag for reuse (saving one already saved returns it)",
         request=InputSerializer,
-        responses={201: OrderTagSerializer, 400: ErrorSerializer},
+        responses={
+            201: OrderTagSerializer,
+            400: bad_body(
+                'Input that doesn\'t parse: {"name": ["..."]}; a tag refused (too long, too many saved): '
+                '{"detail", "errors": {"name": "..."}}; a body that isn\'t JSON: {"detail"}.'
+            ),
+            **STAFF_ONLY,
+            **UNSUPPORTED_BODY,
+        },
     )
     def post(self, request):
         return self.perform(request)
@@ -958,11 +1130,19 @@ class OrderTagDetailApi(OrdersApi):
             raise Http404
         return tag
 
-    @extend_schema(summary="A saved order tag", responses={200: OrderTagSerializer})
+    @extend_schema(summary="A saved order tag", responses={200: OrderTagSerializer, **STAFF_ONLY, **not_found("saved tag")})
     def get(self, request, tag_id: int):
         return Response(OrderTagSerializer(self._tag(tag_id)).data)
 
-    @extend_schema(summary="Stop offering a saved tag (administrators; orders keep their tags)", responses={204: None})
+    @extend_schema(
+        summary="Stop offering a saved tag (administrators; orders keep their tags)",
+        responses={
+            204: None,
+            **NOT_SIGNED_IN,
+            403: OpenApiResponse(DetailSerializer, description="Not an administrator."),
+            **not_found("saved tag"),
+        },
+    )
     def delete(self, request, tag_id: int):
         services.delete_order_tag(tag=self._tag(tag_id), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
