@@ -14,6 +14,10 @@
     units) with another item, the same coupon (limited uses) and store credit of members shared between
     buyers, until the stock runs out. It reports orders/s and the latency of `place_order`, then proves that
     nothing was over-sold or over-spent: stock, coupon uses and every member's credit. Exit status 1 if not.
+
+`--before REV` also times the item-promotion engine of an earlier commit (`git show REV:orders/pricing/
+promotions.py`, loaded beside the current one) on the same carts, interleaved with the current one in this
+process (same load, same moment): CPU p50 per quote with each, and a check that both give the same quote.
 """
 from __future__ import annotations
 
@@ -21,8 +25,11 @@ import argparse
 import gc
 import json
 import random
+import importlib.util
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -132,6 +139,64 @@ def bench_engine(quotes: int) -> list[dict]:
                 **search_effort(cart, context),
             })
     return results
+
+
+def load_engine(rev: str):
+    """orders/pricing/promotions.py as it was at `rev`, as a separate module using today's promotion classes
+    (so that the same Context prices with either); `compare_engines` points `quote` at it in turn."""
+    from orders.pricing import promotions as current
+
+    source = subprocess.run(["git", "show", f"{rev}:orders/pricing/promotions.py"], check=True, capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parent.parent).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(source)
+    spec = importlib.util.spec_from_file_location("promotions_before", f.name)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        Path(f.name).unlink()
+    classes = (current.PickAny, current.Bundle, current.BuyXGetY, current.OrderDiscount)
+    for cls in classes:
+        setattr(module, cls.__name__, cls)
+    for table in ("_RULES", "_TAKES"):
+        if hasattr(module, table):
+            rules = getattr(module, table)
+            setattr(module, table, {getattr(current, old.__name__): rule for old, rule in rules.items()})
+    return module
+
+
+def compare_engines(rev: str, quotes: int) -> list[dict]:
+    """CPU p50 per quote with the engine at `rev` and with the current one, interleaved (10 quotes each in
+    turn), on the 50-line carts with 8 item promotions and the 100-line ones."""
+    from orders.pricing import promotions as current
+
+    quote_module = importlib.import_module("orders.pricing.quote")  # the module (the package exports the function)
+
+    before = load_engine(rev)
+    rows = []
+    for lines, promotions, item, runs in [(50, 10, 8, quotes), (100, 20, 16, max(quotes // 10, 20))]:
+        for seed in (1, 2, 3):
+            cart, context = engine_cart(lines, promotions, seed, item)
+            results, cpu = {}, {"before": [], "after": []}
+            for name, engine in (("before", before), ("after", current)):
+                quote_module.apply_item_promotions = engine.apply_item_promotions
+                results[name] = quote_module.quote(cart, context)
+            for start in range(0, runs, 10):
+                for name, engine in (("before", before), ("after", current)):
+                    quote_module.apply_item_promotions = engine.apply_item_promotions
+                    for _ in range(min(10, runs - start)):
+                        started = time.thread_time()
+                        quote_module.quote(cart, context)
+                        cpu[name].append(time.thread_time() - started)
+            quote_module.apply_item_promotions = current.apply_item_promotions
+            rows.append({
+                "lines": lines, "item_promotions": item, "seed": seed, "runs": runs,
+                "before_cpu_p50_us": percentile(cpu["before"], 50) * 1e6, "after_cpu_p50_us": percentile(cpu["after"], 50) * 1e6,
+                "same_quote": results["before"] == results["after"],
+            })
+    return rows
 
 
 # --- (b) Order creation under contention ---------------------------------------------------------------
@@ -291,6 +356,7 @@ def main() -> int:
     parser.add_argument("--balance", type=int, default=500, help="store credit of each member (50 an order)")
     parser.add_argument("--skip-orders", action="store_true", help="only (a): no database needed")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--before", metavar="REV", help="also time the item-promotion engine of this commit, interleaved")
     args = parser.parse_args()
 
     use_bench_env(DATABASE)
@@ -301,15 +367,17 @@ def main() -> int:
     django.setup()
     from django.conf import settings
 
+    with open("/proc/loadavg") as f:
+        load_before = f.read().split()[:3]
     engine = bench_engine(args.quotes)
+    compared = compare_engines(args.before, args.quotes) if args.before else None
     orders = None if args.skip_orders else bench_orders(
         buyers=args.buyers, members=args.members, stock=args.stock, coupon_uses=args.coupon_uses, balance=args.balance
     )
 
     print("\n== Benchmark 3: pricing ==")
     print("machine:", ", ".join(f"{k} {v}" for k, v in machine().items()))
-    with open("/proc/loadavg") as f:
-        print("load average before:", f.read().split()[:3])
+    print("load average before:", load_before)
     print(f"\n(a) quote() in process, no database: {args.quotes} quotes per 50-line cart, {max(args.quotes // 10, 50)} per 100-line cart")
     print("    promotions = item promotions (任選/A+B/買X享Y in turn, each on two of six tags: they compete for the same")
     print("    units) + order promotions; coupon VIP10 10% (max 500), custom discount 50, credit (min 1,000, max 50),")
@@ -321,6 +389,12 @@ def main() -> int:
         print(f"  {r['lines']:5d} {r['promotions']:6d} {'(' + str(r['item_promotions']) + ')':>6} {r['seed']:4d} | {r['mean_us']:8.0f} | {r['p50_us']:8.0f} | {r['p99_us']:8.0f} |"
               f" {r['cpu_p50_us']:10.0f} |"
               f" {r['item_discount']:13d} | {r['rules_run']:9d} | {r['subproblems']:11d} | {r['exact']}")
+    if compared:
+        print(f"\n    before/after, interleaved in this process: the engine of {args.before} vs the current one (CPU p50 µs per quote)")
+        print("  lines (item) seed | before µs |  after µs | after/before | same quote")
+        for r in compared:
+            print(f"  {r['lines']:5d} {'(' + str(r['item_promotions']) + ')':>6} {r['seed']:4d} | {r['before_cpu_p50_us']:9.0f} |"
+                  f" {r['after_cpu_p50_us']:9.0f} | {r['after_cpu_p50_us'] / r['before_cpu_p50_us']:12.2f} | {r['same_quote']}")
     if orders:
         print(f"\n(b) place_order with row locks, PostgreSQL ({settings.DATABASES['default']['NAME']}), {orders['buyers']} threads at once:")
         print(f"    hot variant: {orders['stock']} units; each order 1 hot + 1 other (任選 990), coupon HOT ({orders['coupon_uses']} uses),"
@@ -333,8 +407,9 @@ def main() -> int:
         if orders["unexpected"]:
             print("  unexpected:", orders["unexpected"])
     if args.json:
-        Path(args.json).write_text(json.dumps({"args": vars(args), "machine": machine(), "engine": engine, "orders": orders}, indent=2, default=str))
-    ok = all(r["exact"] for r in engine) and (orders is None or orders["ok"])
+        Path(args.json).write_text(json.dumps({"args": vars(args), "machine": machine(), "load_before": load_before, "engine": engine,
+                                               "compared": compared, "orders": orders}, indent=2, default=str))
+    ok = all(r["exact"] for r in engine) and (orders is None or orders["ok"]) and all(r["same_quote"] for r in compared or [])
     print("result:", "OK" if ok else "FAILED")
     return 0 if ok else 1
 

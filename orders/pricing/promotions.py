@@ -21,10 +21,14 @@ subproblems are remembered by the free units they depend on (units are counted, 
 promotions that no longer share a line with units left are solved apart; and branch and bound cuts every
 order that can't beat (or tie with a lower id) the best found so far, using an upper bound on what the
 remaining promotions could still save (each unit goes to one promotion, at most at the best rate any of
-them gives it). `tests/orders/pricing/test_search.py` checks it against the plain exhaustive search. A
-pathological group that would take more than `SEARCH_BUDGET` steps gets the greedy allocation instead
-(one at a time, whichever remaining promotion saves the most; ties to the lowest id). Either way the
-result is deterministic, and every promotion that did not apply gets a notice saying why.
+them gives it), and of "twins" (promotions that would take the same units, none of them able to take
+anything after) only the branch of the one saving the most is followed. The search runs each rule in a
+reduced form that gives only its saving and the units it takes; the full rule (which lines each saving
+lands on) runs again only for the applications chosen. `tests/orders/pricing/test_search.py` checks both
+against the plain exhaustive search. A pathological group that would take more than `SEARCH_BUDGET`
+steps gets the greedy allocation instead (one at a time, whichever remaining promotion saves the most;
+ties to the lowest id). Either way the result is deterministic, and every promotion that did not apply
+gets a notice saying why.
 
 Order promotions (step 3): `OrderDiscount` gives an amount or a percentage (rounded half up) off the
 subtotal after step 2 when it reaches `min_spend`. Only the one saving the most applies (ties to the
@@ -37,6 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from itertools import compress
 from operator import itemgetter, mul
 from typing import ClassVar, Union
 
@@ -408,37 +413,215 @@ def _buy_x_get_y(promo: BuyXGetY, pool: _Pool, free: list[int]) -> _Plan | None:
 _RULES = {PickAny: _pick_any, Bundle: _bundle, BuyXGetY: _buy_x_get_y}
 
 
-def _pool(promo: ItemPromotion, order: Sequence[CartLine]) -> _Pool:
+# --- The same rules, reduced to what the search needs ---------------------------------------------------
+# The search only needs what a rule saves and the units it takes (to know what is left). These give
+# exactly that, with no `_Plan` to build; the full plan (touches, rewards, how a group's saving lands on its
+# lines) comes from the rule above, run again only for the applications finally chosen (`_Engine.best`).
+# tests/orders/pricing/test_search.py checks that both give the same saving and units.
+
+
+class _Take:
+    """What a rule takes, for the search: the promotion, its saving, and (line, units) pairs (a line may
+    appear more than once)."""
+
+    __slots__ = ("promotion", "saving", "units")
+
+    def __init__(self, promotion: ItemPromotion, saving: int, units: tuple[tuple[int, int], ...]) -> None:
+        self.promotion = promotion
+        self.saving = saving
+        self.units = units
+
+
+def _pick_any_take(promo: PickAny, pool: _Pool, free: list[int]) -> _Take | None:
+    """`_pick_any`: groups of `size` units in a row, dearest first, while a group costs more than `price`."""
+    size, group_price = promo.size, promo.price
+    saving, taken = 0, []
+    partial, partial_sum, partial_units = 0, 0, []  # a group begun on earlier lines
+    for at, price in pool.a:
+        left = free[at]
+        if not left:
+            continue
+        if partial:
+            take = min(left, size - partial)
+            partial += take
+            partial_sum += take * price
+            partial_units.append((at, take))
+            left -= take
+            if partial < size:
+                continue
+            if partial_sum <= group_price:
+                break
+            saving += partial_sum - group_price
+            taken.extend(partial_units)
+            partial = 0
+        if left >= size:
+            per_group = size * price - group_price
+            if per_group <= 0:
+                break
+            count = left // size
+            saving += count * per_group
+            taken.append((at, count * size))
+            left -= count * size
+        if left:
+            partial, partial_sum, partial_units = left, left * price, [(at, left)]
+    return _Take(promo, saving, tuple(taken)) if saving else None
+
+
+def _bundle_take(promo: Bundle, pool: _Pool, free: list[int]) -> _Take | None:
+    """`_bundle`: the dearest feasible pair, as many times as it stays so, while a pair saves something.
+    The dearest units with units left on each side make the dearest pair, unless they are the same line
+    with one unit left: then the dearer of (that, the next B) and (the next A, that), the first on a tie."""
+    avail = list(free)
+    side_a, side_b = pool.a, pool.b
+    len_a, len_b = len(side_a), len(side_b)
+    price, discount = promo.price, promo.discount
+    saving, taken, i, j = 0, [], 0, 0
+    while True:
+        while i < len_a and not avail[side_a[i][0]]:
+            i += 1
+        while j < len_b and not avail[side_b[j][0]]:
+            j += 1
+        if i == len_a or j == len_b:
+            break
+        a, price_a = side_a[i]
+        b, price_b = side_b[j]
+        if a == b and avail[a] < 2:
+            k = i + 1
+            while k < len_a and not avail[side_a[k][0]]:
+                k += 1
+            m = j + 1
+            while m < len_b and not avail[side_b[m][0]]:
+                m += 1
+            if m < len_b:
+                if k < len_a and side_a[k][1] > side_b[m][1]:  # (next A, that B) is dearer
+                    a, price_a = side_a[k]
+                else:
+                    b, price_b = side_b[m]
+            elif k < len_a:
+                a, price_a = side_a[k]
+            else:
+                break
+        value = price_a + price_b
+        pair = value - price if price is not None else (discount if discount < value else value)
+        if pair <= 0:
+            break
+        # The same pair stays the best until one side runs out: take all those pairs at once.
+        if a == b:
+            count = avail[a] // 2
+            avail[a] -= 2 * count
+            taken.append((a, 2 * count))
+        else:
+            count = avail[a] if avail[a] < avail[b] else avail[b]
+            avail[a] -= count
+            avail[b] -= count
+            taken.append((a, count))
+            taken.append((b, count))
+        saving += count * pair
+    return _Take(promo, saving, tuple(taken)) if taken else None
+
+
+def _buy_x_get_y_take(promo: BuyXGetY, pool: _Pool, free: list[int]) -> _Take | None:
+    """`_buy_x_get_y`: the cheapest (buy + get) × blocks units, the cheapest `get` × blocks of them rewarded."""
+    block = promo.buy + promo.get
+    total = 0
+    for at, _ in pool.a:
+        total += free[at]
+    blocks = total // block
+    if not promo.repeat and blocks > 1:
+        blocks = 1
+    if not blocks:
+        return None
+    to_take, to_reward = blocks * block, blocks * promo.get
+    numerator, denominator = promo.percent_off.as_integer_ratio()
+    scale = 2 * numerator
+    half, whole = 100 * denominator, 200 * denominator
+    saving, taken = 0, []
+    for at, price in reversed(pool.a):  # the cheapest units first
+        take = free[at]
+        if not take:
+            continue
+        if take > to_take:
+            take = to_take
+        if to_reward:
+            rewarded = take if take < to_reward else to_reward
+            saving += (scale * price * rewarded + half) // whole
+            to_reward -= rewarded
+        taken.append((at, take))
+        to_take -= take
+        if not to_take:
+            break
+    return _Take(promo, saving, tuple(taken)) if saving > 0 else None
+
+
+_TAKES = {PickAny: _pick_any_take, Bundle: _bundle_take, BuyXGetY: _buy_x_get_y_take}
+
+
+def _catalog(order: Sequence[CartLine]) -> list[tuple]:
+    """What targets look at, per catalog line of `order`: (number, unit price, product, variant, tags)."""
+    return [(i, line.unit_price, line.product_id, line.variant_id, line.tags) for i, line in enumerate(order) if line.is_catalog]
+
+
+def _matching(target: Target, catalog: list[tuple]) -> tuple[tuple[int, int], ...]:
+    """The lines that `target` matches (`Target.matches`, on `_catalog`), as (number, unit price)."""
+    if target.is_everything:
+        return tuple((i, price) for i, price, _, _, _ in catalog)
+    products, variants, tags = target.product_ids, target.variant_ids, target.tags
+    if not (products or variants):
+        return tuple((i, price) for i, price, _, _, line_tags in catalog if not tags.isdisjoint(line_tags))
+    return tuple(
+        (i, price)
+        for i, price, product, variant, line_tags in catalog
+        if (product is not None and product in products)
+        or (variant is not None and variant in variants)
+        or not tags.isdisjoint(line_tags)
+    )
+
+
+def _pool(promo: ItemPromotion, order: Sequence[CartLine], catalog: list[tuple] | None = None) -> _Pool:
     """The promotion's eligible lines of `order` (the numbered priced lines) as (number, unit price)."""
+    if catalog is None:
+        catalog = _catalog(order)
     if isinstance(promo, Bundle):
-        return _Pool(
-            promo,
-            tuple((i, line.unit_price) for i, line in enumerate(order) if promo.a.matches(line)),
-            tuple((i, line.unit_price) for i, line in enumerate(order) if promo.b.matches(line)),
-        )
-    eligible = tuple((i, line.unit_price) for i, line in enumerate(order) if promo.target.matches(line))
+        return _Pool(promo, _matching(promo.a, catalog), _matching(promo.b, catalog))
+    eligible = _matching(promo.target, catalog)
     return _Pool(promo, eligible, eligible)
 
 
-def _unit_rate(promo: ItemPromotion, line: CartLine, cheapest: int) -> int:
-    """At least what `promo` can take off one unit of `line`, on average over the units it takes (whole
-    dollars, rounded up). 任選: a group saves its units' sum minus the price, that is each unit's price minus
-    price / size; A+B for a price: likewise with price / 2; A+B for an amount off: the amount, at most the
-    unit's price; 買X享Y: Y of every X+Y units taken at the rate, and the cheapest of them, so at most
-    Y / (X+Y) of the rate on every unit taken (plus rounding: see `_Engine._bounds`).
+def _unit_rates(promo: ItemPromotion, prices: list[int], cheapest: int) -> list[int]:
+    """For each of `prices`, at least what `promo` can take off one unit at that price, on average over
+    the units it takes (whole dollars, rounded up). 任選: a group saves its units' sum minus the price, that
+    is each unit's price minus price / size; A+B for a price: likewise with price / 2; A+B for an amount
+    off: the amount, at most the unit's price; 買X享Y: Y of every X+Y units taken at the rate, and the
+    cheapest of them, so at most Y / (X+Y) of the rate on every unit taken (plus rounding: see
+    `_Engine._bounds`).
 
     For an amount off a pair, `cheapest` is the lowest unit price among the bundle's lines: with
     c = amount - min(cheapest, amount // 2), min(price, c) per unit covers every pair (c is at least half
     the amount, and a unit under c brings at least `cheapest`, which with c makes the whole amount)."""
-    price = line.unit_price
     if isinstance(promo, PickAny):
-        return max(0, -((promo.price - promo.size * price) // promo.size))
+        size, group = promo.size, promo.price
+        return [max(0, -((group - size * price) // size)) for price in prices]
     if isinstance(promo, Bundle):
         if promo.price is None:
-            return min(price, promo.discount - min(cheapest, promo.discount // 2))
-        return max(0, -((promo.price - 2 * price) // 2))
+            amount = promo.discount - min(cheapest, promo.discount // 2)
+            return [min(price, amount) for price in prices]
+        return [max(0, -((promo.price - 2 * price) // 2)) for price in prices]
     numerator, denominator = promo.percent_off.as_integer_ratio()
-    return -((-numerator * promo.get * price) // (100 * denominator * (promo.buy + promo.get)))
+    scale, parts = numerator * promo.get, 100 * denominator * (promo.buy + promo.get)
+    return [-((-scale * price) // parts) for price in prices]
+
+
+def _twin(promo: ItemPromotion, pool: _Pool) -> tuple | None:
+    """What promotions must share to be twins: on any free units they take exactly the same units, and
+    after one of them has, none of them can take anything. 買X享Y repeated per block of the same size on
+    the same lines (each takes every block it can: fewer units than a block are left); A+B for an amount
+    off on the same two groups (each pairs until no pair is left; the amount doesn't change which pairs);
+    任選 and A+B for a price: the same terms on the same lines. None: no twin possible."""
+    if isinstance(promo, BuyXGetY):
+        return ("x", promo.buy + promo.get, pool.a) if promo.repeat else None
+    if isinstance(promo, Bundle):
+        return ("b", pool.a, pool.b) if promo.price is None else ("b", promo.price, pool.a, pool.b)
+    return ("p", promo.size, promo.price, pool.a)
 
 
 def _getter(lines: tuple[int, ...]):
@@ -449,6 +632,9 @@ def _getter(lines: tuple[int, ...]):
         only = lines[0]
         return lambda free: (free[only],)
     return lambda free: ()
+
+
+_UNKNOWN = object()
 
 
 class _OutOfBudget(Exception):
@@ -464,26 +650,35 @@ class _Engine:
 
     def __init__(self, promotions: Sequence[ItemPromotion], order: Sequence[CartLine]):
         self.order = order
-        self.pools = {promo.id: _pool(promo, order) for promo in promotions}
+        catalog = _catalog(order)
+        self.pools = {promo.id: _pool(promo, order, catalog) for promo in promotions}
         self.lines: dict[int, tuple[int, ...]] = {}  # each promotion's line numbers
         self.counts: dict[int, object] = {}  # free -> the counts of those lines (a memo key)
         self.masks: dict[int, int] = {}
         self.rates: dict[int, tuple[int, ...]] = {}  # per line of `order` (0 outside the pool)
+        self.slack: dict[int, int] = {}
+        self.twin: dict[int, tuple | None] = {}
         for promo in promotions:
             pool = self.pools[promo.id]
-            lines = tuple(sorted({at for at, _ in (*pool.a, *pool.b)}))
+            lines = tuple(at for at, _ in pool.a) if pool.a is pool.b else tuple(sorted({at for at, _ in (*pool.a, *pool.b)}))
             self.lines[promo.id] = lines
             self.counts[promo.id] = _getter(lines)
             self.masks[promo.id] = sum(1 << i for i in lines)
             cheapest = min((order[i].unit_price for i in lines), default=0)
-            eligible = set(lines)
-            self.rates[promo.id] = tuple(_unit_rate(promo, line, cheapest) if i in eligible else 0 for i, line in enumerate(order))
+            rates = [0] * len(order)
+            for i, rate in zip(lines, _unit_rates(promo, [order[i].unit_price for i in lines], cheapest)):
+                rates[i] = rate
+            self.rates[promo.id] = tuple(rates)
+            # Rounding: half a dollar a line for a 買X享Y whose percentage can leave a fraction.
+            self.slack[promo.id] = (len(lines) + 1) // 2 if isinstance(promo, BuyXGetY) and promo.percent_off != 100 else 0
+            self.twin[promo.id] = _twin(promo, pool)
         self.steps = -1
         self.greedy_groups = 0
-        self._applied: dict[tuple, _Plan | None] = {}
-        self._solved: dict[tuple, tuple[int, tuple[_Plan, ...]]] = {}
+        self._applied: dict[tuple, _Take | None] = {}
+        self._solved: dict[tuple, tuple[int, tuple[_Take, ...]]] = {}
         self._short: dict[tuple, int] = {}
         self._sets: dict[tuple[int, ...], tuple] = {}
+        self._mosts: dict[tuple[int, ...], tuple[int, ...]] = {}
 
     def groups(self, promotions: Sequence[ItemPromotion]) -> list[list[ItemPromotion]]:
         """What `_groups` gives (promotions that can touch a common line, transitively), from the pools."""
@@ -500,14 +695,13 @@ class _Engine:
             parts = kept
         return sorted((sorted(part, key=lambda p: p.id) for _, part in parts), key=lambda part: part[0].id)
 
-    def apply(self, promo: ItemPromotion, free: list[int]) -> _Plan | None:
+    def apply(self, promo: ItemPromotion, free: list[int]) -> _Take | None:
         key = (promo.id, self.counts[promo.id](free))
-        try:
-            return self._applied[key]
-        except KeyError:
+        application = self._applied.get(key, _UNKNOWN)
+        if application is _UNKNOWN:
             self._step()
-            application = self._applied[key] = _RULES[type(promo)](promo, self.pools[promo.id], free)
-            return application
+            application = self._applied[key] = _TAKES[type(promo)](promo, self.pools[promo.id], free)
+        return application
 
     def _step(self) -> None:
         self.steps -= 1
@@ -527,9 +721,21 @@ class _Engine:
             self.greedy_groups += 1
             plans = self._greedy(group, free)
         self.steps = -1
-        return [plan.application(self.order) for plan in plans]
+        return self._applications(plans, free)
 
-    def _greedy(self, group: list[ItemPromotion], free: list[int]) -> list[_Plan]:
+    def _applications(self, takes: Sequence[_Take], free: list[int]) -> list[ItemApplication]:
+        """The chosen applications in full: each rule run again, in the order of application, on what the
+        ones before it left (what each one's own lines hold then is what the search saw)."""
+        left, applications = list(free), []
+        for take in takes:
+            promo = take.promotion
+            plan = _RULES[type(promo)](promo, self.pools[promo.id], left)
+            for line, units in take.units:
+                left[line] -= units
+            applications.append(plan.application(self.order))
+        return applications
+
+    def _greedy(self, group: list[ItemPromotion], free: list[int]) -> list[_Take]:
         """One at a time, the remaining promotion that saves the most now (ties to the lowest id)."""
         left, remaining, chosen = list(free), list(group), []
         while remaining:
@@ -538,7 +744,7 @@ class _Engine:
             if not candidates:
                 break
             promo, plan = max(candidates, key=lambda c: (c[1].saving, -c[0].id))
-            for line, units in plan.units.items():
+            for line, units in plan.units:
                 left[line] -= units
             chosen.append(plan)
             remaining.remove(promo)
@@ -546,21 +752,35 @@ class _Engine:
 
     def _bounds(self, ids: tuple[int, ...]):
         """For a set of promotions: the counts of the lines they could take from (a memo key), the most
-        any of them takes off a unit of each line (see `_unit_rate`; 0 elsewhere), and the rounding slack
-        (half a dollar a line for each 買X享Y). Each unit goes to one promotion at most, so the set can't
-        save more than the units left times those rates, plus the slack."""
+        any of them takes off a unit of each of those lines (see `_unit_rates`), the rounding slack (half
+        a dollar a line for each 買X享Y not 100 % off), and those lines as bits. Each unit goes to one
+        promotion at most, so the set can't save more than the units left times those rates, plus the
+        slack."""
         found = self._sets.get(ids)
         if found is None:
             if not ids:
-                found = self._sets[ids] = (_getter(()), (0,) * len(self.order), 0, ())
+                found = self._sets[ids] = (_getter(()), (), 0, ())
                 return found
-            mask = 0
-            for pid in ids:
-                mask |= self.masks[pid]
-            lines = tuple(i for i in range(len(self.order)) if mask >> i & 1)
-            most = tuple(map(max, *(self.rates[pid] for pid in ids))) if len(ids) > 1 else self.rates[ids[0]]
-            slack = sum((len(self.lines[pid]) + 1) // 2 for pid in ids if isinstance(self.pools[pid].promotion, BuyXGetY))
-            found = self._sets[ids] = (_getter(lines), most, slack, lines)
+            if len(ids) == 1:
+                lines = self.lines[ids[0]]
+            else:
+                lines = tuple(sorted(set().union(*[self.lines[pid] for pid in ids])))
+            every = self._most(ids)
+            counts = _getter(lines)
+            slack = sum([self.slack[pid] for pid in ids])
+            found = self._sets[ids] = (counts, counts(every), slack, tuple([1 << i for i in lines]))
+        return found
+
+    def _most(self, ids: tuple[int, ...]) -> tuple[int, ...]:
+        """Per line of `order`, the highest rate of the promotions `ids`: from that of all but the last
+        (remembered too: sets met in the search often share their first promotions)."""
+        found = self._mosts.get(ids)
+        if found is None:
+            if len(ids) == 1:
+                found = self.rates[ids[0]]
+            else:
+                found = tuple([a if a > b else b for a, b in zip(self._most(ids[:-1]), self.rates[ids[-1]])])
+            self._mosts[ids] = found
         return found
 
     def _best(self, remaining: Sequence[ItemPromotion], free: list[int], need: int):
@@ -573,10 +793,16 @@ class _Engine:
         Results are remembered by (promotions, free units), and so is "less than `need`"."""
         if not remaining:
             return (0, ()) if need <= 0 else None
-        self._step()
         ids = tuple([promo.id for promo in remaining])
-        counts, rates, slack, lines = self._bounds(ids)
-        memo = (ids, counts(free))
+        sets = self._bounds(ids)
+        return self._solve(remaining, ids, sets, sets[0](free), free, need)
+
+    def _solve(self, remaining, ids: tuple[int, ...], sets: tuple, held: tuple[int, ...], free: list[int], need: int, bound=None):
+        """`_best`, given the promotions' ids, their `_bounds`, the counts of their lines in `free`, and
+        the bound by rates when the caller has it already."""
+        self._step()
+        _, rates, slack, bits = sets
+        memo = (ids, held)
         found = self._solved.get(memo)
         if found is not None:
             return found if found[0] >= need else None
@@ -584,18 +810,20 @@ class _Engine:
         if short is not None and need >= short:
             return None
         found = None
-        if need <= 0 or slack + sum(map(mul, free, rates)) >= need:
-            options = []
+        if bound is None and need > 0:
+            bound = slack + sum(map(mul, held, rates))
+        if need <= 0 or bound >= need:
+            options, apply = [], self.apply
             for promo in remaining:
-                application = self.apply(promo, free)
+                application = apply(promo, free)
                 if application is not None:
                     options.append((promo, application))
             if not options:
                 found = (0, ()) if need <= 0 else None
-            elif need > 0 and self._bound_after(options, free) < need:
+            elif need > 0 and self._bound_after(options, free, bound if len(options) == len(remaining) else None) < need:
                 found = None
             else:
-                parts = self._independent(options, free, lines)
+                parts = self._independent(options, held, bits)
                 if len(parts) == 1:
                     found = self._search(options, free, need)
                 else:
@@ -607,18 +835,22 @@ class _Engine:
         return found
 
     def _bound(self, promotions: Sequence[ItemPromotion], free: list[int]) -> int:
-        _, rates, slack, _ = self._bounds(tuple([promo.id for promo in promotions]))
-        return slack + sum(map(mul, free, rates))
+        counts, rates, slack, _ = self._bounds(tuple([promo.id for promo in promotions]))
+        return slack + sum(map(mul, counts(free), rates))
 
-    def _bound_after(self, options, free: list[int]) -> int:
+    def _bound_after(self, options, free: list[int], by_rates: int | None = None) -> int:
         """A tighter bound once the rules have run: only the promotions that can take something count, and
         a 任選 can never save more than it does now (its groups are blocks of the dearest units, each saving
         its sum minus the price while positive: fewer units make every block cheaper), so the units it
-        would take count at most that much; the other promotions count by their rates."""
+        would take count at most that much; the other promotions count by their rates. (`by_rates`: the
+        bound by rates of these options, when the caller has it.)"""
         picks = [application.saving for promo, application in options if isinstance(promo, PickAny)]
+        if by_rates is None:
+            by_rates = self._bound([promo for promo, _ in options], free)
+        if not picks:
+            return by_rates
         others = [promo for promo, _ in options if not isinstance(promo, PickAny)]
-        by_rates = self._bound([promo for promo, _ in options], free)
-        return min(by_rates, sum(picks) + self._bound(others, free)) if picks else by_rates
+        return min(by_rates, sum(picks) + self._bound(others, free))
 
     def _combine(self, parts, free: list[int], need: int):
         """Independent sets of promotions: each one's best, together; their applications interleaved."""
@@ -634,12 +866,10 @@ class _Engine:
             return None
         return saving, _merge([applications for _, applications in solved])
 
-    def _independent(self, options, free: list[int], lines: tuple[int, ...]) -> list[list[ItemPromotion]]:
-        """The options split into sets that share no line with units left (each set in id order)."""
-        live = 0
-        for i in lines:
-            if free[i]:
-                live |= 1 << i
+    def _independent(self, options, held: tuple[int, ...], bits: tuple[int, ...]) -> list[list[ItemPromotion]]:
+        """The options split into sets that share no line with units left (each set in id order). `held`:
+        the units left on the lines of the set, `bits`: those lines as bits (`_bounds`)."""
+        live = sum(compress(bits, held))  # distinct bits: the sum is their union
         parts: list[tuple[int, list[ItemPromotion]]] = []
         for promo, _ in options:
             mask, members, kept = self.masks[promo.id] & live, [promo], []
@@ -655,29 +885,57 @@ class _Engine:
             return [[promo for promo, _ in options]]
         return sorted((sorted(part, key=lambda p: p.id) for _, part in parts), key=lambda part: part[0].id)
 
+    def _twins(self, options) -> set[int]:
+        """The ids of the twins (see `_search`) whose branches can't win."""
+        classes: dict[tuple, list] = {}
+        for promo, application in options:
+            twin = self.twin[promo.id]
+            if twin is not None:
+                classes.setdefault(twin, []).append((promo, application))
+        skip: set[int] = set()
+        for same in classes.values():
+            if len(same) > 1:
+                winner = max(same, key=lambda option: (option[1].saving, -option[0].id))[0]
+                skip.update(promo.id for promo, _ in same if promo is not winner)
+        return skip
+
     def _search(self, options, free: list[int], need: int):
-        """Branch and bound over which promotion goes first. The most promising first (its saving plus the
-        bound on what the others could still save), so that a good result is known early; a branch is cut
-        when it can't beat the best so far (or tie with it and start with a lower id), or reach `need`.
-        A 任選 never saves more later than it does now, which tightens the bound of the branches."""
+        """Branch and bound over which promotion goes first. The one saving the most now first (the greedy
+        choice), so that a good result is known early; a branch is cut when it can't beat the best so far
+        (or tie with it and start with a lower id), or reach `need`.
+        A 任選 never saves more later than it does now, which tightens the bound of the branches.
+
+        Twins (`_twin`) take exactly the same units, after which none of them can take anything: their
+        branches leave the same units to the same others, so only the one saving the most (the lowest id
+        on a tie) can win, and the others are not searched."""
         picks = {promo.id: application.saving for promo, application in options if isinstance(promo, PickAny)}
+        skip = self._twins(options) if len(options) > 1 else ()
         best_saving, best_first, best = -1, 0, None
         for promo, application in sorted(options, key=lambda option: (-option[1].saving, option[0].id)):
+            if promo.id in skip:
+                continue
             if best is None:
                 wanted = need - application.saving
             else:
                 wanted = best_saving - application.saving + (0 if promo.id < best_first else 1)
             left = list(free)
-            for line, units in application.units.items():
+            for line, units in application.units:
                 left[line] -= units
             rest = [other for other, _ in options if other is not promo]
-            bound = self._bound(rest, left)
-            if bound >= wanted and picks:
-                others = [other for other in rest if other.id not in picks]
-                bound = min(bound, sum(v for pid, v in picks.items() if pid != promo.id) + self._bound(others, left))
-            if bound < wanted:
-                continue
-            found = self._best(rest, left, wanted)
+            if not rest:
+                found = (0, ()) if wanted <= 0 else None
+            else:
+                ids = tuple([other.id for other in rest])
+                sets = self._bounds(ids)
+                held = sets[0](left)
+                by_rates = sets[2] + sum(map(mul, held, sets[1]))
+                bound = by_rates
+                if bound >= wanted and picks:
+                    others = [other for other in rest if other.id not in picks]
+                    bound = min(bound, sum(v for pid, v in picks.items() if pid != promo.id) + self._bound(others, left))
+                if bound < wanted:
+                    continue
+                found = self._solve(rest, ids, sets, held, left, wanted, by_rates)
             if found is None:
                 continue
             saving = application.saving + found[0]
@@ -686,7 +944,7 @@ class _Engine:
         return None if best is None else (best_saving, best)
 
 
-def _merge(sequences: list[tuple[_Plan, ...]]) -> tuple[_Plan, ...]:
+def _merge(sequences: list[tuple[_Take, ...]]) -> tuple[_Take, ...]:
     """Independent sequences of applications interleaved, the lowest promotion id first at each step."""
     merged, heads = [], [0] * len(sequences)
     while True:
@@ -745,8 +1003,8 @@ def _groups(promotions: list[ItemPromotion], lines: Sequence[CartLine]) -> list[
 def _why_not(promo: ItemPromotion, engine: _Engine, free: list[int]) -> Notice:
     """The reason an item promotion took nothing, judged on the whole cart."""
     lines = engine.order
-    eligible = [line for line in lines if promo.touches(line)]
-    units = sum(line.quantity for line in eligible)
+    eligible = engine.lines[promo.id]  # the lines it touches
+    units = sum(lines[i].quantity for i in eligible)
 
     def notice(code: str, text) -> Notice:
         return Notice(code=code, message=text, source=Source.PROMOTION, source_id=promo.id)
@@ -759,9 +1017,8 @@ def _why_not(promo: ItemPromotion, engine: _Engine, free: list[int]) -> Notice:
             message(_("{name}: its items went to promotions that save the customer more."), name=promo.name),
         )
     if isinstance(promo, Bundle):
-        has_a = any(promo.a.matches(line) for line in lines)
-        has_b = any(promo.b.matches(line) for line in lines)
-        if not (has_a and has_b):
+        pool = engine.pools[promo.id]
+        if not (pool.a and pool.b):
             return notice(
                 "promotion.bundle_incomplete",
                 message(_("{name}: needs one item from each of its two groups."), name=promo.name),

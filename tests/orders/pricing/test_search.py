@@ -151,6 +151,57 @@ class IndependentPartsTests:
         assert [a.promotion.id for a in result.applications] == [1, 2, 3]
 
 
+class TwinsTests:
+    """Twins (the same units taken, none of them able to take anything after): the search follows only the
+    branch of the one saving the most, lowest id on a tie; the result is still the plain search's."""
+
+    LINES = (
+        CartLine(key="A", name="A", unit_price=990, quantity=4, product_id=1, tags=frozenset({"X"})),
+        CartLine(key="B", name="B", unit_price=590, quantity=5, product_id=2, tags=frozenset({"X", "Y"})),
+        CartLine(key="C", name="C", unit_price=199, quantity=6, product_id=3, tags=frozenset({"Y"})),
+        CartLine(key="D", name="D", unit_price=99, quantity=3, product_id=4, tags=frozenset({"Y"})),
+    )
+
+    @pytest.mark.parametrize(
+        "percents",
+        [(50, 100, 50), (100, 50, 100), (50, 50, 50), (100, 100, 25), (100, 25, 100), (50, 25, 100), (100, 25, 50)],
+    )
+    def test_buy_x_get_y_twins_on_the_same_lines(self, percents):
+        x, y = Target(tags={"X"}), Target(tags={"Y"})
+        promotions = [
+            BuyXGetY(id=2, name="x2", buy=2, get=1, percent_off=Decimal(percents[0]), target=y),
+            BuyXGetY(id=5, name="x5", buy=1, get=2, percent_off=Decimal(percents[1]), target=y),  # 3 units a block too
+            BuyXGetY(id=8, name="x8", buy=2, get=1, percent_off=Decimal(percents[2]), target=y),
+            PickAny(id=3, name="p3", size=2, price=900, target=x),
+            Bundle(id=1, name="b1", a=x, b=y, discount=150),
+            Bundle(id=7, name="b7", a=x, b=y, discount=200),
+            Bundle(id=9, name="b9", a=x, b=y, discount=150),
+        ]
+        result = apply_item_promotions(self.LINES, promotions)
+        assert result.applications == exhaustive_item_promotions(self.LINES, promotions)
+
+    def test_only_promotions_with_the_same_terms_and_lines_are_twins(self):
+        x, y = Target(tags={"X"}), Target(tags={"Y"})
+        promotions = [
+            BuyXGetY(id=1, name="a", buy=2, get=1, target=y),
+            BuyXGetY(id=2, name="b", buy=2, get=1, percent_off=Decimal(50), target=y),
+            BuyXGetY(id=3, name="once", buy=2, get=1, repeat=False, target=y),  # leaves units to a twin: none
+            BuyXGetY(id=4, name="other lines", buy=2, get=1, target=x),
+            Bundle(id=5, name="amount", a=x, b=y, discount=100),
+            Bundle(id=6, name="amount", a=x, b=y, discount=300),
+            Bundle(id=7, name="price", a=x, b=y, price=700),
+            Bundle(id=8, name="price", a=x, b=y, price=800),
+            PickAny(id=9, name="pick", size=2, price=900, target=x),
+            PickAny(id=10, name="pick", size=2, price=900, target=x),
+        ]
+        priced = sorted(self.LINES, key=lambda l: (-l.unit_price, l.key))
+        twins = engine._Engine(promotions, priced).twin
+        assert twins[1] == twins[2] and twins[5] == twins[6] and twins[9] == twins[10]
+        assert twins[3] is None
+        assert len({twins[1], twins[4], twins[5], twins[7], twins[8], twins[9]}) == 6
+        assert apply_item_promotions(self.LINES, promotions).applications == exhaustive_item_promotions(self.LINES, promotions)
+
+
 class BudgetTests:
     def test_past_the_budget_the_allocation_is_the_greedy_one_and_still_deterministic(self, monkeypatch):
         lines = tuple(CartLine(key=f"L{i}", name="x", unit_price=100 + 37 * i, quantity=2, product_id=i) for i in range(12))
@@ -214,3 +265,25 @@ class GroupsTests:
         ordered = sorted(promotions, key=lambda p: p.id)
         priced = sorted((l for l in lines if l.is_catalog and l.unit_price > 0), key=lambda l: (-l.unit_price, l.key))
         assert engine._Engine(ordered, priced).groups(ordered) == engine._groups(ordered, priced)
+
+
+class RulesForTheSearchTests:
+    """The search runs `_TAKES` (saving and units only); the quote shows `_RULES` run again on the chosen
+    ones. Both must agree on every pool and every count of free units."""
+
+    @settings(max_examples=300, deadline=None)
+    @given(small_carts(), competing_promotions(), st.data())
+    def test_takes_save_and_take_what_the_full_rules_do(self, lines, promotions, data):
+        priced = sorted((l for l in lines if l.is_catalog and l.unit_price > 0), key=lambda l: (-l.unit_price, l.key))
+        free = [data.draw(st.integers(0, line.quantity)) for line in priced]
+        for promo in promotions:
+            pool = engine._pool(promo, priced)
+            plan = engine._RULES[type(promo)](promo, pool, free)
+            take = engine._TAKES[type(promo)](promo, pool, free)
+            if plan is None:
+                assert take is None
+                continue
+            units: dict[int, int] = {}
+            for line, count in take.units:
+                units[line] = units.get(line, 0) + count
+            assert (take.saving, units) == (plan.saving, {line: count for line, count in plan.units.items() if count})
