@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inbox.models import Conversation, InboxEvent
-from inbox.selectors import conversation_window, unread_counts
+from inbox.selectors import LIST_FIELDS, conversation_window, unread_counts
 
 logger = logging.getLogger(__name__)
 
@@ -83,15 +83,45 @@ def conversation_payload(conversation: Conversation, *, now: dt.datetime | None 
 
 
 def message_added(message, *, conversation_created: bool = False) -> dict:
-    conversation = conversation_for_event(message.conversation_id)
-    return {
+    """A new message, with its conversation's new summary.
+
+    No unread counts (an aggregate over every unread conversation, too dear for every inbound message): when
+    this message made a read conversation unread, `unread_delta` says which tab counts grow by one, and the page
+    adds it to what it shows. Counts change no other way through a message; every conversation event (staff
+    reading, marking unread, ...) still carries the whole `unread_counts`, which the page takes as they are.
+    """
+    # Only the columns the summary shows (not the channel's secrets, the assignee's password hash, the last
+    # message's JSON): about half the columns to fetch, convert and compile, once per inbound message.
+    conversation = (
+        Conversation.objects.select_related("channel", "contact", "assignee", "last_message")
+        .only(*LIST_FIELDS, "channel__is_active")
+        .get(pk=message.conversation_id)
+    )
+    event = {
         "type": "message",
         "op": "add",
         "message": message_payload(message),
         "conversation": conversation_payload(conversation),
         "conversation_created": conversation_created,
-        "unread_counts": tab_counts(),
     }
+    if became_unread(message, conversation):
+        event["unread_delta"] = {"all": 1, str(conversation.channel_id): 1}
+    return event
+
+
+def became_unread(message, conversation: Conversation) -> bool:
+    """Whether this inbound message turned the conversation from read to unread.
+
+    Read after `record_activity` added one to `unread_count` in this transaction: the UPDATE holds the row's lock
+    until the commit, so no other change (another message, a staff member reading it) can come in between, and a
+    count of exactly 1 means it was 0. Conversations of inactive channels have no tab and count nowhere
+    (`selectors.unread_counts`).
+    """
+    return (
+        message.direction == message.Direction.INBOUND
+        and conversation.unread_count == 1
+        and conversation.channel.is_active
+    )
 
 
 def message_changed(message) -> dict:
@@ -113,7 +143,8 @@ def conversation_changed(conversation: Conversation, *, op: str, actor_id: int |
 
 
 def tab_counts() -> dict[str, int]:
-    """Unread conversations per tab, keyed as the page's tabs are ("all" or a channel id)."""
+    """Unread conversations per tab, keyed as the page's tabs are ("all" or a channel id): for conversation
+    events (people's actions, a few a minute), never per inbound message (`message_added`)."""
     return {str(k): v for k, v in unread_counts().items()}
 
 

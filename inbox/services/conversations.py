@@ -8,7 +8,7 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,9 +27,22 @@ def _later(field: str, when: dt.datetime):
 def record_activity(
     *, conversation_id: int, message: Message, inbound: bool = False, by_person: bool = False, reply_token: str = ""
 ) -> None:
-    """A message was added: move the conversation's times forward (events can arrive out of order)."""
+    """A message was added: move the conversation's times forward (events can arrive out of order). One UPDATE.
+
+    The message becomes the preview only if it is the newest: every expression of an UPDATE reads the row as it
+    was, so "the stored `last_message_at` is not later than this one" is the new `last_message_at` being this
+    message's time (a tie goes to the message recorded last, as before).
+    """
     at = message.platform_timestamp
-    updates: dict = {"last_message_at": _later("last_message_at", at), "activity_at": _later("activity_at", at)}
+    updates: dict = {
+        "last_message_at": _later("last_message_at", at),
+        "activity_at": _later("activity_at", at),
+        "last_message": Case(
+            When(Q(last_message_at__isnull=True) | Q(last_message_at__lte=at), then=Value(message.pk)),
+            default=F("last_message"),
+            output_field=Conversation._meta.get_field("last_message").target_field,
+        ),
+    }
     if inbound:
         updates.update(unread_count=F("unread_count") + 1, last_inbound_at=_later("last_inbound_at", at))
         if reply_token:
@@ -37,8 +50,6 @@ def record_activity(
     if by_person:
         updates["last_reply_at"] = _later("last_reply_at", at)
     Conversation.objects.filter(pk=conversation_id).update(**updates)
-    # Only the newest message becomes the preview.
-    Conversation.objects.filter(pk=conversation_id, last_message_at=at).update(last_message=message)
 
 
 def _changed(conversation_id: int, op: str, actor=None) -> Conversation:

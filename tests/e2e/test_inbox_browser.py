@@ -43,9 +43,17 @@ class InboxBrowserTests:
         expect(page.get_by_test_id("rows")).to_contain_text("請問有現貨嗎？")
         expect(page.locator(f'[data-unread-for="{app.line.pk}"]')).to_have_text("1")
         expect(page.locator('[data-unread-for="all"]')).to_have_text("2")
+        expect(page.locator(f'[data-unread-for="{app.page.pk}"]')).to_have_text("1")
+        # The same customer again: still one unread conversation in each tab (the counts count conversations).
+        orm(sandbox.user_says, "line", destination=LINE_DEST, user_id=LINE_USER, text="今天能出貨嗎？")
+        expect(page.get_by_test_id("rows")).to_contain_text("今天能出貨嗎？")
+        expect(page.locator(f'[data-unread-for="{app.line.pk}"]')).to_have_text("1")
+        expect(page.locator('[data-unread-for="all"]')).to_have_text("2")
 
-        # Open it and reply: text (a free reply), then an image.
-        page.locator("li.row", has_text="請問有現貨嗎？").locator("a").click()
+        # Open it and reply: text (a free reply), then an image. Opening it reads it: the counts drop live.
+        page.locator("li.row", has_text="今天能出貨嗎？").locator("a").click()
+        expect(page.locator(f'[data-unread-for="{app.line.pk}"]')).to_have_text("")
+        expect(page.locator('[data-unread-for="all"]')).to_have_text("1")
         expect(page.get_by_test_id("chat-header")).to_contain_text("free reply")
         page.get_by_test_id("composer-text").fill("有的！")
         page.get_by_test_id("composer-text").press("Enter")
@@ -69,6 +77,13 @@ class InboxBrowserTests:
         page.get_by_test_id("saved-reply").first.click()
         expect(page.get_by_test_id("composer-text")).to_have_value("運費 60 元，滿 1000 免運")
         screenshot(page, "inbox-line-chat")
+
+        # Another Messenger customer writes while the chat is open: that tab and All grow by one, live.
+        orm(sandbox.user_says, "messenger", page_id=PAGE_ID, user_id="7000000000000102", text="我也想問")
+        expect(page.get_by_test_id("rows")).to_contain_text("我也想問")
+        expect(page.locator(f'[data-unread-for="{app.page.pk}"]')).to_have_text("2")
+        expect(page.locator('[data-unread-for="all"]')).to_have_text("2")
+        expect(page.locator(f'[data-unread-for="{app.line.pk}"]')).to_have_text("")
 
     def test_assign_star_filter_search_and_two_browsers(self, app, chromium):
         agent = factories.staff_user("agent")

@@ -64,4 +64,5 @@ def test_inbound_message_event_equals_a_fresh_load(agent, client, messenger_chan
     event = next(e.payload for e in InboxEvent.objects.order_by("pk") if e.payload["type"] == "message" and e.payload["op"] == "add")
     assert event["message"]["id"] == message.pk
     assert comparable(event["conversation"]) == comparable(fresh(message.conversation_id)) == api_view(agent, message.conversation_id)
-    assert event["unread_counts"] == {"all": 1, str(messenger_channel.pk): 1}
+    # A new conversation is unread: the page adds one to its tab and to All (no aggregate per message).
+    assert event["unread_delta"] == {"all": 1, str(messenger_channel.pk): 1} and "unread_counts" not in event

@@ -62,11 +62,23 @@
     rows.insertBefore(row, rows.firstElementChild);
   }
 
+  // Tab counts: conversation events carry them whole (`unread_counts`); a new message carries only what it
+  // adds (`unread_delta`, when it made a read conversation unread), applied once per event like everything else.
   function setCounts(counts) {
     if (!counts) return;
     document.querySelectorAll("[data-unread-for]").forEach(function (el) {
       const n = counts[el.dataset.unreadFor];
       el.textContent = n ? String(n) : "";
+    });
+  }
+
+  function addToCounts(delta) {
+    if (!delta) return;
+    document.querySelectorAll("[data-unread-for]").forEach(function (el) {
+      const add = delta[el.dataset.unreadFor];
+      if (!add) return;
+      const n = (parseInt(el.textContent, 10) || 0) + add;
+      el.textContent = n > 0 ? String(n) : "";
     });
   }
 
@@ -95,6 +107,7 @@
   document.addEventListener("inbox:event", async function (e) {
     const event = e.detail;
     if (event.unread_counts) setCounts(event.unread_counts);
+    else if (event.unread_delta) addToCounts(event.unread_delta);
     if (event.type === "message") {
       const convId = event.message ? event.message.conversation_id : event.conversation_id;
       if (event.op === "add" && event.conversation) await refreshRow(event.conversation, true);
