@@ -166,9 +166,23 @@ def publish(event: dict) -> None:
             # Its queues belong to the consumers' event loop (demo, tests): async_to_sync goes back to it.
             async_to_sync(layer.group_send)(STAFF_GROUP, message)
         else:
-            asyncio.run_coroutine_threadsafe(layer.group_send(STAFF_GROUP, message), _publisher_loop()).result(PUBLISH_TIMEOUT)
+            _publish_kept(layer, message)
     except Exception:
         logger.exception("could not publish %s/%s", event.get("type"), event.get("op"))
+
+
+def _publish_kept(layer, message: dict) -> None:
+    """Through this process's kept loop and Redis connection. A kept connection may have been dropped since
+    the last event (Redis restarted, an idle timeout): the failed send has discarded it, so it is tried once
+    more on a fresh one. A frame sent twice is harmless (pages ignore a `seq` they have seen)."""
+    for attempt in (1, 2):
+        try:
+            asyncio.run_coroutine_threadsafe(layer.group_send(STAFF_GROUP, message), _publisher_loop()).result(PUBLISH_TIMEOUT)
+            return
+        except Exception:
+            if attempt == 2:
+                raise
+            logger.info("publishing %s/%s again on a fresh connection", message["event"].get("type"), message["event"].get("op"))
 
 
 PUBLISH_TIMEOUT = 5.0  # seconds

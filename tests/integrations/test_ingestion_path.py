@@ -11,6 +11,7 @@ from channels.testing import HttpCommunicator
 from django.db import connection
 
 from inbox.models import Message
+from integrations.line import signature as line_signature
 from integrations.messenger.signature import sign
 from integrations.models import WebhookReceipt
 from integrations.tasks import webhook_receipt_process
@@ -178,6 +179,30 @@ class WebhookHandlerTests:
 
         texts = await sync_to_async(lambda: sorted(Message.objects.values_list("text", flat=True)))()
         assert texts == ["again", "through daphne's door"]
+
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite connections can't be dropped by a server")
+    async def test_a_connection_the_database_dropped_is_replaced_before_the_next_delivery(self, handler, line_channel):
+        """A restart, a failover or an idle timeout ends the thread's kept connection between two deliveries: the
+        next one is stored all the same (LINE doesn't redeliver an event answered with a 500)."""
+        from asgiref.sync import sync_to_async
+
+        def line_delivery(event_id: str) -> tuple[bytes, dict]:
+            body = line_body(line_channel.line_destination, line_text("U" + "d" * 32, event_id, "hello again"))
+            return body, {"X-Line-Signature": line_signature.sign(body, "8c570fa6dd201bb328f1c1eac23a96d8")}
+
+        body, headers = line_delivery("01KDROPPEDCONNECTION0001")
+        assert (await self.post(f"/webhooks/line/{line_channel.pk}/", body, headers))["status"] == 200
+        pid = await sync_to_async(lambda: handler.executor.submit(lambda: connection.connection.info.backend_pid).result())()
+
+        def terminate():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        await sync_to_async(terminate)()
+
+        body, headers = line_delivery("01KDROPPEDCONNECTION0002")
+        assert (await self.post(f"/webhooks/line/{line_channel.pk}/", body, headers))["status"] == 200
+        stored = await sync_to_async(lambda: WebhookReceipt.objects.count())()
+        assert stored == 2
 
     async def test_bad_input_through_the_handler_is_refused_not_a_500(self, handler, messenger_channel):
         body = b'{"object": "page", "entry": ['

@@ -35,3 +35,43 @@ async def test_a_burst_reaches_a_socket_that_was_not_reading(layer):
         assert received == list(range(BURST))
     finally:
         await layer.group_discard(group, channel)
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="the kept publishing connection is Redis's (CI sets REDIS_URL)")
+async def test_publishing_survives_a_dropped_redis_connection(layer):
+    """inbox.events keeps one Redis connection per process for publishing; Redis may drop it (a restart, an idle
+    timeout) between two events. The next event still reaches the open inboxes."""
+    import asyncio
+
+    import redis
+    from asgiref.sync import sync_to_async
+    from channels_redis.core import RedisChannelLayer
+
+    from inbox import events
+
+    admin = redis.Redis.from_url(settings.REDIS_URL)
+    db = admin.connection_pool.connection_kwargs.get("db", 0)
+
+    def client_ids() -> set[str]:
+        return {c["id"] for c in admin.client_list() if int(c["db"]) == db}
+
+    # An open inbox, with connections of its own (made before, spared below).
+    before = client_ids()
+    inbox = RedisChannelLayer(hosts=[settings.REDIS_URL])
+    channel = await inbox.new_channel()
+    await inbox.group_add(events.STAFF_GROUP, channel)
+    await inbox.send(channel, {"type": "warm-up"})
+    assert (await inbox.receive(channel))["type"] == "warm-up"
+    spared = (client_ids() - before) | {str(admin.client_id())}
+    try:
+        await sync_to_async(events.publish)({"type": "conversation", "op": "first"})
+        assert (await asyncio.wait_for(inbox.receive(channel), 5))["event"]["op"] == "first"
+
+        for client_id in client_ids() - spared:  # the publisher's kept connection among them
+            admin.client_kill_filter(_id=client_id)
+
+        await sync_to_async(events.publish)({"type": "conversation", "op": "second"})
+        assert (await asyncio.wait_for(inbox.receive(channel), 5))["event"]["op"] == "second"
+    finally:
+        await inbox.group_discard(events.STAFF_GROUP, channel)
+        admin.close()
