@@ -85,6 +85,20 @@ class InboxBrowserTests:
         expect(page.locator('[data-unread-for="all"]')).to_have_text("2")
         expect(page.locator(f'[data-unread-for="{app.line.pk}"]')).to_have_text("")
 
+    def test_tab_counts_that_went_wrong_are_mended_after_the_next_message(self, app, chromium):
+        """A new message sends only +1; a count already off (here: a chat read behind the page's back, with no
+        event) is put right by the absolute counts the page asks for shortly after."""
+        factories.staff_user("agent")
+        sandbox.user_says("messenger", page_id=PAGE_ID, user_id=PSID, text="第一位客人")
+        page = signed_in_page(chromium, app, "agent", PASSWORD)
+        expect(page.locator('[data-unread-for="all"]')).to_have_text("1")
+
+        orm(lambda: Conversation.objects.update(unread_count=0))  # no event: the page still says 1
+        orm(sandbox.user_says, "messenger", page_id=PAGE_ID, user_id="7000000000000109", text="第二位客人")
+        expect(page.get_by_test_id("rows")).to_contain_text("第二位客人")  # its +1 is applied first: 2
+        expect(page.locator('[data-unread-for="all"]')).to_have_text("1")  # then the truth
+        expect(page.locator(f'[data-unread-for="{app.page.pk}"]')).to_have_text("1")
+
     def test_assign_star_filter_search_and_two_browsers(self, app, chromium):
         agent = factories.staff_user("agent")
         factories.staff_user("boss", admin=True)

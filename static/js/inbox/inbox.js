@@ -82,6 +82,35 @@
     });
   }
 
+  // A delta can't mend a count that is already off (an event committed between the page's counts and its event
+  // number; a staff action's full counts overtaking an earlier message's delta). So, a little after the last
+  // delta and whenever the socket (re)connects, the page asks for the absolute counts; a delta that arrives
+  // while that answer is on its way asks again.
+  const COUNTS_RESYNC_MS = 2000;
+  let countsTimer = null;
+  let countsInFlight = false;
+  let deltaDuringFetch = false;
+  function resyncCountsSoon(delay) {
+    if (countsInFlight) deltaDuringFetch = true;
+    clearTimeout(countsTimer);
+    countsTimer = setTimeout(async function () {
+      countsInFlight = true;
+      deltaDuringFetch = false;
+      try {
+        const response = await fetch("/api/v1/conversations/?limit=1", { credentials: "same-origin" });
+        if (response.ok) setCounts((await response.json()).unread_counts);
+      } catch (err) {
+        // offline: the next delta or reconnect asks again
+      } finally {
+        countsInFlight = false;
+        if (deltaDuringFetch) resyncCountsSoon(COUNTS_RESYNC_MS);
+      }
+    }, delay);
+  }
+  document.addEventListener("inbox:connection", function (e) {
+    if (e.detail && e.detail.live) resyncCountsSoon(300);
+  });
+
   // ---- the chat -------------------------------------------------------------------------------
   async function upsertMessage(id) {
     if (!timeline) return;
@@ -107,7 +136,7 @@
   document.addEventListener("inbox:event", async function (e) {
     const event = e.detail;
     if (event.unread_counts) setCounts(event.unread_counts);
-    else if (event.unread_delta) addToCounts(event.unread_delta);
+    else if (event.unread_delta) { addToCounts(event.unread_delta); resyncCountsSoon(COUNTS_RESYNC_MS); }
     if (event.type === "message") {
       const convId = event.message ? event.message.conversation_id : event.conversation_id;
       if (event.op === "add" && event.conversation) await refreshRow(event.conversation, true);
