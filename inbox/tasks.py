@@ -8,7 +8,6 @@ from celery import shared_task
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from inbox.media import store_inbound_media
 from inbox.models import Contact, Message
@@ -17,6 +16,7 @@ from inbox.services import conversations, messaging
 from inbox.services.ingest import own_metadata
 from integrations.base import AuthError, Delivery, LinkButton, OutboundMessage, Platform, PlatformError
 from integrations.models import Channel
+from integrations.messenger.client import message_parts as messenger_parts
 from integrations.registry import get_client
 
 logger = logging.getLogger(__name__)
@@ -36,17 +36,13 @@ def message_deliver(self, message_id: int) -> str:
     message = Message.objects.select_related("channel", "conversation__contact").filter(pk=message_id).first()
     if message is None or message.state != Message.State.QUEUED:
         return "skipped"
-    if _interrupted_messenger_send(self, message):
-        # A worker died during this send (this task came back unacknowledged). Messenger has no idempotency
-        # key: never send blindly again. Meta's echo (it sets platform_message_id) says whether it went out.
-        if message.platform_message_id:
-            messaging.mark_sent(message_id=message.pk, message_ids=tuple(message.part_ids) or (message.platform_message_id,), billed=None)
-            return "sent"
-        messaging.mark_failed(message_id=message.pk, error=_("The send was interrupted and may have gone out: check the chat before sending it again."))
-        return "failed"
     image_url = next((a.get("url", "") for a in message.attachments if a.get("type") == "image"), "")
     buttons = tuple(LinkButton(label=a["title"], url=a["url"]) for a in message.attachments if a.get("type") == "button")
     outbound = OutboundMessage(text=message.text, image_url=image_url, buttons=buttons, metadata=own_metadata(message.pk))
+    if _interrupted_messenger_send(self, message):
+        # A worker died during this send (this task came back unacknowledged). Messenger has no idempotency
+        # key: never send blindly again; Meta's echoes say which parts went out.
+        return messaging.settle_interrupted_send(message_id=message.pk, parts=len(messenger_parts(outbound)))
     delivery = Delivery(
         messaging_type=message.decision.get("messaging_type", ""),
         tag=message.decision.get("tag", ""),

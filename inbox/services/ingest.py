@@ -121,8 +121,16 @@ def _on_echo(channel: Channel, event: InboundEvent) -> None:
     own_id = _own_message_id(event.metadata)
     if own_id is not None:
         # The Send API's answer normally settles our message; the echo covers an answer that never came
-        # (a timeout marked it failed although Meta had accepted it).
-        Message.objects.filter(pk=own_id, channel=channel, platform_message_id="").update(platform_message_id=event.message_id)
+        # (a timeout marked it failed although Meta had accepted it). Each part (text, image) has its own echo:
+        # all are recorded, so a send interrupted half-way knows what went out (inbox.tasks.message_deliver).
+        own = Message.objects.select_for_update().filter(pk=own_id, channel=channel).only("platform_message_id", "part_ids").first()
+        if own is None:
+            return
+        seen = {} if event.message_id in own.part_ids else {"part_ids": [*own.part_ids, event.message_id]}
+        if not own.platform_message_id:
+            seen["platform_message_id"] = event.message_id
+        if seen:
+            Message.objects.filter(pk=own_id).update(**seen)
         if Message.objects.filter(pk=own_id, channel=channel, state=Message.State.FAILED).update(
             state=Message.State.SENT, error="", sent_at=event.timestamp
         ):

@@ -166,6 +166,19 @@ def mark_sent(*, message_id: int, message_ids: tuple[str, ...], billed: bool | N
         events.publish_on_commit(events.message_changed(Message.objects.get(pk=message_id)))
 
 
+def settle_interrupted_send(*, message_id: int, parts: int) -> str:
+    """A Messenger send whose worker died came back. Messenger has no idempotency key, so nothing is sent
+    again: Meta's echoes (each part's id is recorded in `part_ids`) say what went out. Every part echoed:
+    sent. Otherwise failed, and staff are asked to check the chat (a part may be out without its echo yet)."""
+    message = Message.objects.get(pk=message_id)
+    echoed = tuple(message.part_ids) or ((message.platform_message_id,) if message.platform_message_id else ())
+    if len(echoed) >= parts:
+        mark_sent(message_id=message_id, message_ids=echoed, billed=None)
+        return "sent"
+    mark_failed(message_id=message_id, error=_("The send was interrupted and may have gone out: check the chat before sending it again."))
+    return "failed"
+
+
 def record_partial(*, message_id: int, sent_ids: tuple[str, ...]) -> None:
     """Some parts went out before a failure: remember them so a retry sends only the rest."""
     if not sent_ids:

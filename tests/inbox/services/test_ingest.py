@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from inbox.models import Contact, Conversation, Message
+from inbox.services import messaging
 from integrations.models import WebhookReceipt
 from integrations.services import line_channel_add, messenger_channel_add
 from tests.webhooks import post_line, post_messenger
@@ -118,6 +119,51 @@ class MessengerEventTests:
         post_messenger(client, json.dumps(echo).encode(), "s3cret")
         ours.refresh_from_db()
         assert (ours.state, ours.error) == ("sent", "")
+
+
+    def test_every_parts_echo_is_recorded(self, client, page):
+        """A text with an image goes out as two sends, each echoed with our metadata: both ids are kept, so a
+        send interrupted half-way knows what went out."""
+        post_messenger(client, fixture("messenger", "text_message"), "s3cret")
+        conversation = Conversation.objects.get()
+        ours = Message.objects.create(
+            conversation=conversation, channel=page, direction="outbound", source="staff", text="x", state="queued",
+            platform_timestamp=conversation.last_inbound_at,
+        )
+        for mid in ("m_part_1", "m_part_2", "m_part_1"):  # the platform may deliver an echo twice
+            echo = json.loads(fixture("messenger", "echo_app"))
+            echo["entry"][0]["messaging"][0]["message"].update(metadata=f"inbox:{ours.pk}", mid=mid)
+            post_messenger(client, json.dumps(echo).encode(), "s3cret")
+        ours.refresh_from_db()
+        assert ours.part_ids == ["m_part_1", "m_part_2"] and ours.platform_message_id == "m_part_1"
+
+
+class InterruptedSendTests:
+    """inbox.tasks.message_deliver hands a Messenger send whose worker died to `settle_interrupted_send`."""
+
+    @pytest.fixture
+    def queued(self, client, page):
+        post_messenger(client, fixture("messenger", "text_message"), "s3cret")
+        conversation = Conversation.objects.get()
+        return Message.objects.create(
+            conversation=conversation, channel=page, direction="outbound", source="staff", text="x", state="queued", attempts=1,
+            platform_timestamp=conversation.last_inbound_at,
+        )
+
+    def test_every_part_echoed_is_sent(self, queued):
+        Message.objects.filter(pk=queued.pk).update(part_ids=["m_1", "m_2"], platform_message_id="m_1")
+        assert messaging.settle_interrupted_send(message_id=queued.pk, parts=2) == "sent"
+        queued.refresh_from_db()
+        assert queued.state == "sent" and queued.part_ids == ["m_1", "m_2"]
+
+    def test_a_part_without_its_echo_is_failed_asking_staff_to_check(self, queued):
+        Message.objects.filter(pk=queued.pk).update(part_ids=["m_1"], platform_message_id="m_1")
+        assert messaging.settle_interrupted_send(message_id=queued.pk, parts=2) == "failed"
+        queued.refresh_from_db()
+        assert queued.state == "failed" and "check the chat" in queued.error
+
+    def test_no_echo_at_all_is_failed(self, queued):
+        assert messaging.settle_interrupted_send(message_id=queued.pk, parts=1) == "failed"
 
 
 LINE_MESSAGES = {
