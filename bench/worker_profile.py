@@ -106,7 +106,6 @@ def main() -> int:
     import django
 
     django.setup()
-    from channels.layers import get_channel_layer
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -128,8 +127,7 @@ def main() -> int:
           f"channel layer {os.environ['REDIS_URL']}")
 
     # One staff browser: a channel in the staff group (drained between deliveries, outside the measurement).
-    layer = get_channel_layer()
-    loop = inbox_events._publisher_loop()
+    loop, layer = inbox_events._publisher()  # the publisher's own loop and layer (a layer serves one loop)
 
     def on_loop(coro):
         return asyncio.run_coroutine_threadsafe(coro, loop).result(10)

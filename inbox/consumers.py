@@ -25,19 +25,21 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.channel_layer.group_add(events.STAFF_GROUP, self.channel_name)
         await self.accept()
-        since = parse_qs(self.scope.get("query_string", b"").decode()).get("since", [""])[0]
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        since, known = query.get("since", [""])[0], query.get("known", [""])[0]
         if since.isdigit():
-            await self.catch_up(int(since))
+            await self.catch_up(int(since), int(known) if known.isdigit() else None)
 
     async def disconnect(self, code):
         await self.channel_layer.group_discard(events.STAFF_GROUP, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
         if isinstance(content, dict) and content.get("type") == "catch_up" and str(content.get("since", "")).isdigit():
-            await self.catch_up(int(content["since"]))
+            known = str(content.get("known", ""))
+            await self.catch_up(int(content["since"]), int(known) if known.isdigit() else None)
 
-    async def catch_up(self, since: int) -> None:
-        missed = await database_sync_to_async(events.events_since)(since)
+    async def catch_up(self, since: int, known: int | None = None) -> None:
+        missed = await database_sync_to_async(events.events_since)(since, known=known)
         if missed is None:
             await self.send_json({"type": "resync"})
             return

@@ -13,7 +13,8 @@ import os
 import threading
 
 from asgiref.sync import async_to_sync
-from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
@@ -166,18 +167,20 @@ def publish(event: dict) -> None:
             # Its queues belong to the consumers' event loop (demo, tests): async_to_sync goes back to it.
             async_to_sync(layer.group_send)(STAFF_GROUP, message)
         else:
-            _publish_kept(layer, message)
+            _publish_kept(message)
     except Exception:
         logger.exception("could not publish %s/%s", event.get("type"), event.get("op"))
 
 
-def _publish_kept(layer, message: dict) -> None:
-    """Through this process's kept loop and Redis connection. A kept connection may have been dropped since
-    the last event (Redis restarted, an idle timeout): the failed send has discarded it, so it is tried once
-    more on a fresh one. A frame sent twice is harmless (pages ignore a `seq` they have seen)."""
+def _publish_kept(message: dict) -> None:
+    """Through this process's kept publisher (its own loop, layer and Redis connection). A kept connection may
+    have been dropped since the last event (Redis restarted, an idle timeout): the failed send has discarded
+    it, so it is tried once more on a fresh one. A frame sent twice is harmless (pages ignore a `seq` they
+    have seen)."""
     for attempt in (1, 2):
+        loop, layer = _publisher()
         try:
-            asyncio.run_coroutine_threadsafe(layer.group_send(STAFF_GROUP, message), _publisher_loop()).result(PUBLISH_TIMEOUT)
+            asyncio.run_coroutine_threadsafe(layer.group_send(STAFF_GROUP, message), loop).result(PUBLISH_TIMEOUT)
             return
         except Exception:
             if attempt == 2:
@@ -186,27 +189,49 @@ def _publish_kept(layer, message: dict) -> None:
 
 
 PUBLISH_TIMEOUT = 5.0  # seconds
-_publisher_loops: dict[int, asyncio.AbstractEventLoop] = {}  # by process id
+_publishers: dict[int, tuple[asyncio.AbstractEventLoop, object]] = {}  # by process id
 _publisher_lock = threading.Lock()
 
 
-def _publisher_loop() -> asyncio.AbstractEventLoop:
+def _publisher() -> tuple[asyncio.AbstractEventLoop, object]:
     """This process's event loop for publishing from synchronous code (the Celery worker, sync views), run
-    by a daemon thread and kept: the channel layer keeps its Redis connections per loop, so publishing costs
-    about 0.2 ms of CPU instead of the 1.5 ms of a new thread, loop and connection per event (async_to_sync
-    outside an event loop; benchmark 1). Made again in a forked child (Celery's prefork pool)."""
+    by a daemon thread and kept, with a channel layer of its own: publishing costs about 0.2 ms of CPU instead
+    of the 1.5 ms of a new thread, loop and connection per event (async_to_sync outside an event loop;
+    benchmark 1). The layer is not the one `get_channel_layer()` shares with the websocket consumers: in a web
+    process they run on daphne's loop, and one layer's Redis connections must not serve two loops. Made again
+    in a forked child (Celery's prefork pool)."""
     with _publisher_lock:
-        loop = _publisher_loops.get(os.getpid())
-        if loop is None or loop.is_closed():
-            _publisher_loops.clear()  # a parent's loop, copied by fork without its thread
-            loop = _publisher_loops[os.getpid()] = asyncio.new_event_loop()
+        entry = _publishers.get(os.getpid())
+        if entry is None or entry[0].is_closed():
+            _publishers.clear()  # a parent's loop, copied by fork without its thread
+            loop = asyncio.new_event_loop()
             threading.Thread(target=loop.run_forever, name="inbox-events-publisher", daemon=True).start()
-        return loop
+            entry = _publishers[os.getpid()] = (loop, channel_layers.make_backend(DEFAULT_CHANNEL_LAYER))
+        return entry
 
 
-def events_since(seq: int, *, limit: int = 500) -> list[dict] | None:
-    """Stored events after `seq`, oldest first; None when the gap is too old or too long to replay."""
-    if seq and not InboxEvent.objects.filter(pk__lte=seq).exists() and InboxEvent.objects.exists():
+# Event numbers are given when an event is stored, inside its change's transaction, so two processes can
+# commit them out of order: number 41 may become visible after 42. A page (or a socket reconnecting) that saw
+# 42 asks again for the last REPLAY_WINDOW numbers and skips those it already has, so a late 41 still arrives.
+REPLAY_WINDOW = 50
+
+
+def page_position(*, window: int = REPLAY_WINDOW) -> tuple[int, list[int]]:
+    """For a page about to be rendered: the newest event number, and the numbers among the last `window` that
+    are already committed (what the page will show). Read before the page's rows and counts: an event
+    committed after this is replayed to the page, never lost (applying it twice is harmless)."""
+    numbers = list(InboxEvent.objects.order_by("-pk").values_list("pk", flat=True)[:window])
+    newest = numbers[0] if numbers else 0
+    return newest, sorted(n for n in numbers if n > newest - window)
+
+
+def events_since(seq: int, *, known: int | None = None, limit: int = 500) -> list[dict] | None:
+    """Stored events after `seq`, oldest first; None when the gap is too old or too long to replay.
+
+    `known`: the newest number the browser has applied (it may ask from a little before it, see
+    REPLAY_WINDOW); the gap is judged from it."""
+    applied = seq if known is None else max(seq, known)
+    if applied and not InboxEvent.objects.filter(pk__lte=applied).exists() and InboxEvent.objects.exists():
         return None
     rows = list(InboxEvent.objects.filter(pk__gt=seq).order_by("pk")[: limit + 1])
     if len(rows) > limit:

@@ -11,15 +11,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from inbox import selectors
+from inbox import events, selectors
 from inbox.services import conversations
-from inbox.models import InboxEvent, InboxSettings, Message
+from inbox.models import InboxSettings, Message
 from inbox.permissions import is_inbox_admin, is_inbox_staff
 from integrations.models import Channel
 
@@ -57,6 +56,8 @@ def inbox_page(request, conversation_id: int | None = None):
     if settings.CELERY_TASK_ALWAYS_EAGER:
         # No beat runs when tasks run in-process (the demo): bring due follow-ups forward here.
         conversations.bring_due_stars_forward(now=now)
+    # First, before the rows and counts: the live socket asks for everything after it (events.page_position).
+    seq, shown_events = events.page_position()
     try:
         rows, next_cursor = selectors.conversation_list(user=request.user, cursor=request.GET.get("cursor"), now=now, **params)
     except selectors.InvalidQuery as exc:
@@ -74,8 +75,8 @@ def inbox_page(request, conversation_id: int | None = None):
         "is_admin": is_inbox_admin(request.user),
         "now": now,
         "conversation": None,
-        # The newest event number: the live socket asks for everything after it.
-        "seq": InboxEvent.objects.aggregate(m=Max("pk"))["m"] or 0,
+        "seq": seq,
+        "shown_events": ",".join(map(str, shown_events)),
     }
     if conversation_id is not None:
         conversation = selectors.access_conversation(request.user, conversation_id)

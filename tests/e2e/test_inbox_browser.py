@@ -99,6 +99,36 @@ class InboxBrowserTests:
         expect(page.locator('[data-unread-for="all"]')).to_have_text("1")  # then the truth
         expect(page.locator(f'[data-unread-for="{app.page.pk}"]')).to_have_text("1")
 
+    def test_an_event_committed_after_a_higher_number_still_reaches_the_page(self, app, chromium):
+        """Two processes can commit event numbers out of order. The page was rendered while the star (a lower
+        number) was not yet committed but a later message (a higher number) was: the star still shows."""
+        from inbox.models import InboxEvent
+        from inbox.services import conversations
+
+        agent = factories.staff_user("agent")
+        sandbox.user_says("messenger", page_id=PAGE_ID, user_id=PSID, text="請幫我保留")
+        conversation = Conversation.objects.get()
+        conversations.star_conversation(conversation=conversation, starred=True, actor=agent)
+        late = InboxEvent.objects.latest("pk")
+        sandbox.user_says("messenger", page_id=PAGE_ID, user_id="7000000000000110", text="後來的訊息")
+        # Not committed yet when the page is rendered: neither the star nor its event.
+        Conversation.objects.filter(pk=conversation.pk).update(starred=False)
+        InboxEvent.objects.filter(pk=late.pk).delete()
+
+        page = signed_in_page(chromium, app, "agent", PASSWORD)
+        expect(page.get_by_test_id("rows")).to_contain_text("後來的訊息")
+        expect(row_of(page, conversation.contact.display_name).get_by_test_id("row-star")).to_have_count(0)
+
+        def commit_late():
+            Conversation.objects.filter(pk=conversation.pk).update(starred=True)
+            InboxEvent.objects.create(pk=late.pk, payload=late.payload)
+
+        orm(commit_late)
+        # Its live frame went out before this page's socket joined (the server is another process here): the
+        # socket's next catch-up, after a drop, asks again for the last numbers and gets it.
+        page.evaluate("window.inboxSocket.close()")
+        expect(row_of(page, conversation.contact.display_name).get_by_test_id("row-star")).to_have_count(1)
+
     def test_assign_star_filter_search_and_two_browsers(self, app, chromium):
         agent = factories.staff_user("agent")
         factories.staff_user("boss", admin=True)

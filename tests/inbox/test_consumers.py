@@ -87,3 +87,44 @@ class ConsumerTests:
         comm = WebsocketCommunicator(application, "/ws/inbox/", headers=[(b"origin", b"https://evil.example")])
         connected, _ = await comm.connect()
         assert not connected
+
+
+class LateCommitTests:
+    """Event numbers are given inside transactions, so a lower number can become visible after a higher one
+    (inbox.events.REPLAY_WINDOW). A page or socket that asks again for the last numbers it has still gets it."""
+
+    async def test_a_lower_number_committed_late_is_replayed_and_a_pruned_gap_still_asks_for_reload(self, messenger_channel):
+        from inbox import events
+        from inbox.models import InboxEvent
+
+        agent, convo = await make(messenger_channel)
+        for starred in (True, False, True):
+            await star(convo, agent, starred=starred)
+
+        def late_commit():
+            # The middle event "was not committed yet" when the page was rendered: take it out, render, put it back.
+            rows = list(InboxEvent.objects.order_by("pk"))
+            middle = rows[1]
+            InboxEvent.objects.filter(pk=middle.pk).delete()
+            position = events.page_position()
+            InboxEvent.objects.create(pk=middle.pk, payload=middle.payload)
+            return middle.pk, position
+
+        middle, (seq, shown) = await database_sync_to_async(late_commit)()
+        assert middle not in shown and seq > middle and seq in shown
+        since = max(0, seq - events.REPLAY_WINDOW)
+        comm = communicator(agent, f"?since={since}&known={seq}")
+        await comm.connect()
+        replayed = []
+        while not await comm.receive_nothing(timeout=0.3):
+            replayed.append((await comm.receive_json_from(timeout=3))["seq"])
+        await comm.disconnect()
+        assert middle in replayed and [n for n in replayed if n not in shown] == [middle]
+
+        # The gap is judged from what the browser has (`known`), not from where it asks: everything pruned.
+        await database_sync_to_async(lambda: InboxEvent.objects.all().delete())()
+        await star(convo, agent, starred=False)
+        comm = communicator(agent, f"?since={since}&known={seq}")
+        await comm.connect()
+        assert await comm.receive_json_from(timeout=3) == {"type": "resync"}
+        await comm.disconnect()
