@@ -135,3 +135,30 @@ def signed_in_page(browser, app: App, username: str, password: str, *, locale: s
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+# --- Stored-XSS checks (tests/security/test_xss_*) ---------------------------------------------------------
+# Records every CSP violation of a page; with the dialogs recorded by `watch_for_scripts`, proves nothing ran.
+CSP_WATCH = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+"""
+
+
+def watch_for_scripts(page) -> list[str]:
+    """Record every dialog (none may open) and, from the next load on, every CSP violation."""
+    dialogs: list[str] = []
+
+    def on_dialog(dialog):
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.context.add_init_script(CSP_WATCH)
+    return dialogs
+
+
+def assert_nothing_ran(page, dialogs: list[str]) -> None:
+    assert dialogs == []
+    assert page.evaluate("window.__xss") is None
+    assert page.evaluate("window.__csp") == []

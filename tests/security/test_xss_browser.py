@@ -8,7 +8,9 @@ from playwright.sync_api import expect
 from inbox.models import Contact
 from integrations.sandbox import services as sandbox
 from tests import factories
-from tests.browser import LINE_DEST, PAGE_ID, VIEWPORT, app, chromium, orm, signed_in_page  # noqa: F401 (fixtures)
+from tests.browser import (  # noqa: F401 (fixtures)
+    CSP_WATCH, LINE_DEST, PAGE_ID, VIEWPORT, app, assert_nothing_ran, chromium, orm, signed_in_page, watch_for_scripts,
+)
 
 pytestmark = [pytest.mark.browser]
 
@@ -24,32 +26,15 @@ PAYLOAD = (
 )
 # Profile names are at most 100 characters (the platforms' limit is lower still).
 NAME_PAYLOAD = "<img src=x onerror=\"window.__xss=1;alert(1)\"><script>window.__xss=1</script>"
-WATCH = """
-window.__csp = [];
-document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
-"""
 
 
 def watch(page) -> list[str]:
     """Record every dialog (none may open) and every CSP violation from now on (after a reload)."""
-    dialogs: list[str] = []
-
-    def on_dialog(dialog):
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.context.add_init_script(WATCH)
+    dialogs = watch_for_scripts(page)
     page.reload()
     # The socket can take a while to come up when the machine is busy (the whole suite on 2 cores).
     expect(page.locator("#inbox[data-live='1']")).to_be_attached(timeout=30_000)
     return dialogs
-
-
-def assert_nothing_ran(page, dialogs):
-    assert dialogs == []
-    assert page.evaluate("window.__xss") is None
-    assert page.evaluate("window.__csp") == []
 
 
 class StoredXssTests:
@@ -92,7 +77,7 @@ class StoredXssTests:
 
 def violations_on(browser, url: str, ready: str, *, sign_in=None) -> tuple[list[str], object]:
     context = browser.new_context(viewport=VIEWPORT)
-    context.add_init_script(WATCH)
+    context.add_init_script(CSP_WATCH)
     page = context.new_page()
     page.set_default_timeout(30_000)  # generous: a busy machine (the whole suite on 2 cores) is slow to connect
     errors: list[str] = []

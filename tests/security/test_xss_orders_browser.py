@@ -12,7 +12,7 @@ from integrations.sandbox import services as sandbox
 from orders import confirmation
 from orders.models import Product, Variant
 from tests import factories
-from tests.browser import PAGE_ID, app, chromium, orm, signed_in_page  # noqa: F401 (fixtures)
+from tests.browser import PAGE_ID, app, assert_nothing_ran, chromium, orm, signed_in_page, watch_for_scripts  # noqa: F401 (fixtures)
 from tests.orders.public.factories import make_order
 
 pytestmark = [pytest.mark.browser]
@@ -24,30 +24,6 @@ HOOK = "<img src=x onerror=\"window.__xss=1;alert('img')\"><script>window.__xss=
 PRODUCT = "Tee " + HOOK + "\"'><svg/onload=\"window.__xss=1\">"  # 200 characters at most
 OPTION = "M" + HOOK
 NOTE = "note " + HOOK + "<a href=\"javascript:window.__xss=1\">x</a>"
-WATCH = """
-window.__csp = [];
-document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
-"""
-
-
-def watched(page) -> list[str]:
-    dialogs: list[str] = []
-
-    def on_dialog(dialog):
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.context.add_init_script(WATCH)
-    return dialogs
-
-
-def assert_nothing_ran(page, dialogs):
-    assert dialogs == []
-    assert page.evaluate("window.__xss") is None
-    assert page.evaluate("window.__csp") == []
-
-
 def _setup():
     agent = factories.staff_user("agent")
     sandbox.user_says("messenger", page_id=PAGE_ID, user_id=PSID, text="我要訂購")
@@ -71,7 +47,7 @@ class OrderXssTests:
     def test_product_names_and_order_texts_never_execute_on_any_page(self, app, chromium):
         conversation_id, customer_id, order_id, token = orm(_setup)
         page = signed_in_page(chromium, app, "agent", PASSWORD)
-        dialogs = watched(page)
+        dialogs = watch_for_scripts(page)
 
         # The quick-order panel: search the product, its name and option are listed as text.
         page.goto(f"{app.url}/inbox/c/{conversation_id}/")
@@ -98,7 +74,7 @@ class OrderXssTests:
         # The customer's order page, on a phone, no login.
         context = chromium.new_context(viewport=PHONE, locale="en-US")
         phone = context.new_page()
-        phone_dialogs = watched(phone)
+        phone_dialogs = watch_for_scripts(phone)
         phone.goto(f"{app.sandbox_url}/o/{token}/")
         expect(phone.locator("body")).to_contain_text("Tee <img src=x")
         expect(phone.locator("body")).to_contain_text("note <img src=x")

@@ -1,6 +1,5 @@
 """Merging member B into A: everything moves, nothing is lost, one audit entry says what happened."""
 import pytest
-from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -8,22 +7,9 @@ from customers import services
 from customers.models import Address, ContactBinding, CreditEntry, Customer, CustomerAuditEntry
 from inbox.errors import ApplicationError
 from inbox.models import InboxEvent
+from tests.db import in_rollback
 
 pytestmark = pytest.mark.django_db
-
-
-class _Rollback(Exception):
-    pass
-
-
-def in_rollback(fn):
-    """Run one Hypothesis example in a transaction that is rolled back, so examples don't see each other."""
-    try:
-        with transaction.atomic():
-            fn()
-            raise _Rollback
-    except _Rollback:
-        pass
 
 
 class MergeTests:

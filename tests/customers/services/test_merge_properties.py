@@ -5,28 +5,15 @@ Database-backed (orders placed through `orders.services.place_order`, everything
 services); each Hypothesis example runs in a transaction that is rolled back. Bounded to stay in seconds.
 """
 import pytest
-from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customers import services
 from customers.models import MAX_ADDRESSES, Address, CreditEntry, Customer, CustomerAuditEntry
 from orders.models import Order
+from tests.db import in_rollback
 
 pytestmark = pytest.mark.django_db
-
-
-class _Rollback(Exception):
-    pass
-
-
-def in_rollback(fn):
-    try:
-        with transaction.atomic():
-            fn()
-            raise _Rollback
-    except _Rollback:
-        pass
 
 
 member_side = st.fixed_dictionaries(
