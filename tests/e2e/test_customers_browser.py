@@ -22,7 +22,7 @@ from orders.logistics import DeliveryType, PaymentType
 from orders.models import DeliveryMethod, Order, PaymentMethod
 from tests import factories
 from tests.orders.public.factories import make_order
-from tests.browser import LINE_DEST, PAGE_ID, VIEWPORT, app, chromium, orm, screenshot  # noqa: F401 (fixtures)
+from tests.browser import LINE_DEST, PAGE_ID, app, chromium, orm, screenshot, signed_in_page  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser]
 
@@ -43,22 +43,6 @@ def _chat(app, user_id, text, platform):
         return Conversation.objects.get(channel=app.page, contact__platform_user_id=user_id)
     sandbox.user_says("line", destination=LINE_DEST, user_id=user_id, text=text)
     return Conversation.objects.get(channel=app.line, contact__platform_user_id=user_id)
-
-
-def signed_in_page(browser, app, username: str, password: str = PASSWORD):
-    """tests.browser.signed_in_page, waiting for the live socket with a locator instead of
-    `wait_for_function`: Playwright polls a string predicate with eval, which the pages' CSP forbids
-    (script-src without 'unsafe-eval'), so that wait fails whenever the socket isn't up at once."""
-    context = browser.new_context(viewport=VIEWPORT, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(f"{app.url}/inbox/")
-    page.get_by_test_id("username").fill(username)
-    page.get_by_test_id("password").fill(password)
-    page.get_by_test_id("login").click()
-    page.wait_for_url(f"{app.url}/inbox/**")
-    expect(page.locator("#inbox")).to_have_attribute("data-live", "1")
-    return page
 
 
 def open_chat(page, app, conversation: Conversation):
@@ -128,9 +112,9 @@ class CustomerPaneBrowserTests:
         member(name="王小明", phone="0987654321")
         orm(factories.staff_user, "colleague")
         conversation = chat(app, PSID, "請問還有貨嗎？")
-        colleague = signed_in_page(chromium, app, "colleague")
+        colleague = signed_in_page(chromium, app, "colleague", PASSWORD)
         open_chat(colleague, app, conversation)
-        page = signed_in_page(chromium, app, "agent")
+        page = signed_in_page(chromium, app, "agent", PASSWORD)
         open_chat(page, app, conversation)
 
         pane = page.get_by_test_id("cust-pane")
@@ -160,7 +144,7 @@ class CustomerPaneBrowserTests:
         member(name="Member Two", phone="0922000002")
         first = chat(app, PSID, "hello")
         second = chat(app, PSID_2, "hi there")
-        page = signed_in_page(chromium, app, "agent")
+        page = signed_in_page(chromium, app, "agent", PASSWORD)
 
         # A new customer: created with the chat's name and bound.
         open_chat(page, app, second)
@@ -204,7 +188,7 @@ class CustomerPaneBrowserTests:
         member(name="Third", phone="0933000003")
         conversation = chat(app, PSID, "hi")
         orm(services.bind_contact, contact=conversation.contact, customer=mine, actor=None)
-        page = signed_in_page(chromium, app, "agent")
+        page = signed_in_page(chromium, app, "agent", PASSWORD)
         open_chat(page, app, conversation)
 
         # Name, tier, tags and notes edit in place.
@@ -274,7 +258,7 @@ class CustomerPaneBrowserTests:
             orm(services.add_address, customer=mei, actor=None, recipient_name="Mei", street=f"忠孝東路 {n + 1} 號")
         conversation = chat(app, PSID, "hi")
         orm(services.bind_contact, contact=conversation.contact, customer=mei, actor=None)
-        page = signed_in_page(chromium, app, "agent")
+        page = signed_in_page(chromium, app, "agent", PASSWORD)
         open_chat(page, app, conversation)
         expect(page.get_by_test_id("cust-address-count")).to_have_text("4 / 5")
 
@@ -317,7 +301,7 @@ class CustomerPaneBrowserTests:
         orm(factories.staff_user, "agent")
         mei = member(name="陳小美", phone="0912345678")
         conversation = chat(app, LINE_USER, "你好，我想訂購", platform="line")
-        page = signed_in_page(chromium, app, "agent")
+        page = signed_in_page(chromium, app, "agent", PASSWORD)
         open_chat(page, app, conversation)
         expect(page.get_by_test_id("cust-suggestion")).to_have_count(0)
 
@@ -364,7 +348,7 @@ class CustomerOrdersBrowserTests:
         orm(services.bind_contact, contact=conversation.contact, customer=mei, actor=None)
         place(conversation, 990, days_ago=400)  # more than a year ago
         older = place(conversation, 450, days_ago=20)
-        page = signed_in_page(chromium, app, "agent")
+        page = signed_in_page(chromium, app, "agent", PASSWORD)
         open_chat(page, app, conversation)
         rows = page.get_by_test_id("cust-order")
         expect(rows).to_have_count(1)
@@ -373,7 +357,7 @@ class CustomerOrdersBrowserTests:
         expect(rows.first).to_contain_text(timezone.localtime(older.created_at).strftime("%Y-%m-%d"))
 
         # An order placed while the pane is open (here from a colleague's window) shows up first, live.
-        colleague = signed_in_page(chromium, app, "colleague")
+        colleague = signed_in_page(chromium, app, "colleague", PASSWORD)
         newer = place_in_app(colleague, conversation, 1280)
         expect(rows).to_have_count(2)
         expect(rows.first).to_contain_text(newer.number)
@@ -401,7 +385,7 @@ class CustomerOrdersBrowserTests:
         # number no member has.
         live = orm(make_order, conversation=conversation, recipient={"name": "小美", "phone": "0912-345-678"})
         orm(make_order, conversation=conversation, recipient={"name": "王小華", "phone": "0955-000-111"})
-        page = signed_in_page(chromium, app, "agent")
+        page = signed_in_page(chromium, app, "agent", PASSWORD)
         open_chat(page, app, conversation)
 
         matches = page.get_by_test_id("cust-order-match")
@@ -443,7 +427,7 @@ class CustomerOrdersBrowserTests:
         orm(services.bind_contact, contact=conversation.contact, customer=existing, actor=None)
         earlier = place(conversation, 700, days_ago=3)
         orm(services.unbind_contact, contact=conversation.contact, actor=None)
-        page = signed_in_page(chromium, app, "agent")
+        page = signed_in_page(chromium, app, "agent", PASSWORD)
         open_chat(page, app, conversation)
         expect(page.get_by_test_id("cust-order-match")).to_contain_text(earlier.number)
 
@@ -477,7 +461,7 @@ class CustomerPagesBrowserTests:
         orm(factories.staff_user, "boss", admin=True)
         mei = member(name="陳小美", email="mei@example.com", phone="0912345678", tags=["VIP"])
         member(name="王小明", phone="0987654321")
-        page = signed_in_page(chromium, app, "boss")
+        page = signed_in_page(chromium, app, "boss", PASSWORD)
         page.goto(f"{app.url}/customers/")
         expect(page.get_by_test_id("customer-row")).to_have_count(2)
         page.get_by_test_id("customer-search").fill("0912-345-678")

@@ -17,7 +17,7 @@ from integrations.sandbox import services as sandbox
 from orders import confirmation
 from orders.models import Order, OrderTag, Variant
 from tests import factories
-from tests.browser import PAGE_ID, VIEWPORT, app, chromium, orm, screenshot  # noqa: F401 (fixtures)
+from tests.browser import PAGE_ID, app, chromium, orm, screenshot, signed_in_page  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser]
 
@@ -30,19 +30,6 @@ def catalog(app):
     """The demo catalog, seeded before the browser starts (pick-any, T-shirt + tote bundle, SAVE100, credit
     from NT$1,000 at most NT$50, 7-11 pickup NT$60 free from NT$2,000, prices include 5 % tax)."""
     call_command("seed_catalog", verbosity=0)
-
-
-def signed_in_page(browser, app, username: str):
-    context = browser.new_context(viewport=VIEWPORT, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(f"{app.url}/inbox/")
-    page.get_by_test_id("username").fill(username)
-    page.get_by_test_id("password").fill(PASSWORD)
-    page.get_by_test_id("login").click()
-    page.wait_for_url(f"{app.url}/inbox/**")
-    expect(page.locator("#inbox")).to_have_attribute("data-live", "1")
-    return page
 
 
 def _setup():
@@ -59,7 +46,7 @@ def _setup():
 class QuickOrderBrowserTests:
     def test_build_and_create_an_order_from_the_chat(self, app, catalog, chromium):
         conversation, tee, tote, mug = orm(_setup)
-        page = signed_in_page(chromium, app, "agent")
+        page = signed_in_page(chromium, app, "agent", PASSWORD)
         page.goto(f"{app.url}/inbox/c/{conversation.pk}/")
         page.get_by_test_id("quick-order-open").click()
         panel = page.get_by_test_id("qo-panel")
