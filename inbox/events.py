@@ -15,11 +15,13 @@ import threading
 from asgiref.sync import async_to_sync
 from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from inbox.models import Conversation, InboxEvent
 from inbox.selectors import LIST_FIELDS, conversation_window, unread_counts
+from integrations import sql
 
 logger = logging.getLogger(__name__)
 
@@ -83,21 +85,28 @@ def conversation_payload(conversation: Conversation, *, now: dt.datetime | None 
     }
 
 
-def message_added(message, *, conversation_created: bool = False) -> dict:
+def message_added(message, *, conversation_created: bool = False, conversation: Conversation | None = None) -> dict:
     """A new message, with its conversation's new summary.
+
+    `conversation`: the conversation as `record_activity` returned it, its channel and contact already set (the
+    webhook path: the summary then costs no query but, when it is assigned, the assignee's name). Without it,
+    the summary is read here.
 
     No unread counts (an aggregate over every unread conversation, too dear for every inbound message): when
     this message made a read conversation unread, `unread_delta` says which tab counts grow by one, and the page
     adds it to what it shows. Counts change no other way through a message; every conversation event (staff
     reading, marking unread, ...) still carries the whole `unread_counts`, which the page takes as they are.
     """
-    # Only the columns the summary shows (not the channel's secrets, the assignee's password hash, the last
-    # message's JSON): about half the columns to fetch, convert and compile, once per inbound message.
-    conversation = (
-        Conversation.objects.select_related("channel", "contact", "assignee", "last_message")
-        .only(*LIST_FIELDS, "channel__is_active")
-        .get(pk=message.conversation_id)
-    )
+    if conversation is None:
+        # Only the columns the summary shows (not the channel's secrets, the assignee's password hash, the last
+        # message's JSON).
+        conversation = (
+            Conversation.objects.select_related("channel", "contact", "assignee", "last_message")
+            .only(*LIST_FIELDS, "channel__is_active")
+            .get(pk=message.conversation_id)
+        )
+    else:
+        _summary_relations(conversation, message)
     event = {
         "type": "message",
         "op": "add",
@@ -108,6 +117,30 @@ def message_added(message, *, conversation_created: bool = False) -> dict:
     if became_unread(message, conversation):
         event["unread_delta"] = {"all": 1, str(conversation.channel_id): 1}
     return event
+
+
+def _summary_relations(conversation: Conversation, message) -> None:
+    """Set what the summary shows of the last message and the assignee, without a query where it can."""
+    if conversation.last_message_id == message.pk:
+        conversation.last_message = message
+    if conversation.assignee_id is not None:
+        user_model = get_user_model()
+        connection = sql.connection_for(user_model)
+        row = sql.fetch_one(user_model, _assignee_sql(connection), [conversation.assignee_id])
+        conversation.assignee = None if row is None else sql.instance(user_model, _assignee_fields(), row, connection)
+
+
+def _assignee_fields() -> tuple[str, str]:
+    return ("id", get_user_model().USERNAME_FIELD)
+
+
+@sql.statement
+def _assignee_sql(connection) -> str:
+    user_model = get_user_model()
+    return (
+        f"SELECT {sql.columns(user_model, _assignee_fields(), connection)} FROM {sql.table(user_model, connection)} "
+        f"WHERE {sql.column(user_model, 'id', connection)} = %s"
+    )
 
 
 def became_unread(message, conversation: Conversation) -> bool:
@@ -151,8 +184,9 @@ def tab_counts() -> dict[str, int]:
 
 def publish_on_commit(event: dict) -> None:
     """Store the event with the change (same transaction), then send it once the change is committed."""
-    row = InboxEvent.objects.create(payload=event)
-    numbered = {**event, "seq": row.pk}
+    # Composed SQL (integrations.sql) rather than `create()`: once per inbound message.
+    [(seq,)] = sql.insert_returning([InboxEvent(payload=event)])
+    numbered = {**event, "seq": seq}
     transaction.on_commit(lambda: publish(numbered))
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import logging
 
-from django.db import connections, router, transaction
+from django.db import transaction
 
+from integrations import sql
 from integrations.base import InboundEvent
 from integrations.models import Channel, WebhookReceipt
 
@@ -80,25 +81,8 @@ def insert_new(receipts: list[WebhookReceipt]) -> list[tuple[int, str]]:
     `INSERT ... ON CONFLICT (platform, dedupe_key) DO NOTHING RETURNING`: the unique constraint decides, also
     against a concurrent delivery of the same event (PostgreSQL waits for the other transaction). The ORM's
     bulk_create(ignore_conflicts=True) can't say which rows were new, which is what decides what to process.
-    PostgreSQL and SQLite (3.35+) both speak this SQL; values are prepared by the model's own fields.
     """
-    if not receipts:
-        return []
-    meta = WebhookReceipt._meta
-    connection = connections[router.db_for_write(WebhookReceipt)]
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params = [f.get_db_prep_save(f.pre_save(receipt, add=True), connection) for receipt in receipts for f in fields]
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES {', '.join([placeholders] * len(receipts))} "
-        f"ON CONFLICT ({quote(meta.get_field('platform').column)}, {quote(meta.get_field('dedupe_key').column)}) DO NOTHING "
-        f"RETURNING {quote(meta.pk.column)}, {quote(meta.get_field('status').column)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [(pk, status) for pk, status in cursor.fetchall()]
+    return sql.insert_returning(receipts, returning=("id", "status"), on_conflict="platform,dedupe_key")
 
 
 def enqueue_processing(receipt_ids: list[int]) -> None:
@@ -127,3 +111,54 @@ def _enqueue(receipt_ids: list[int]) -> None:
             webhook_receipt_process.apply_async((receipt_ids,), producer=producer, retry=False)
     except Exception:  # kombu and redis raise several types; none may reach the platform as a 500
         logger.exception("broker unavailable: webhook receipts %s left for the sweep", receipt_ids)
+
+
+LOCKED_FIELDS = ("id", "platform", "channel_id", "status", "body", "attempts")
+CHANNEL_FIELDS = tuple(f.name for f in Channel._meta.concrete_fields)
+
+
+def lock_for_processing(receipt_id: int) -> WebhookReceipt | None:
+    """The receipt (the fields processing needs), its row locked until the transaction ends; None when it is
+    gone or another transaction holds it (`SKIP LOCKED`: that run is processing it right now). Called once per
+    event by the worker, hence composed SQL (integrations.sql), not a queryset."""
+    connection = sql.connection_for(WebhookReceipt)
+    row = sql.fetch_one(WebhookReceipt, _lock_sql(connection), [receipt_id])
+    return None if row is None else sql.instance(WebhookReceipt, LOCKED_FIELDS, row, connection)
+
+
+def mark_processed(receipt: WebhookReceipt, *, at) -> None:
+    connection = sql.connection_for(WebhookReceipt)
+    params = [WebhookReceipt.Status.PROCESSED.value, connection.ops.adapt_datetimefield_value(at), receipt.attempts + 1, "", receipt.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(_processed_sql(connection), params)
+
+
+def channel_get(channel_id: int) -> Channel:
+    """The channel a receipt belongs to, every field loaded (the handlers and the live event read it)."""
+    connection = sql.connection_for(Channel)
+    row = sql.fetch_one(Channel, _channel_sql(connection), [channel_id])
+    if row is None:
+        raise Channel.DoesNotExist(channel_id)
+    return sql.instance(Channel, CHANNEL_FIELDS, row, connection)
+
+
+@sql.statement
+def _lock_sql(connection) -> str:
+    return (
+        f"SELECT {sql.columns(WebhookReceipt, LOCKED_FIELDS, connection)} FROM {sql.table(WebhookReceipt, connection)} "
+        f"WHERE {sql.column(WebhookReceipt, 'id', connection)} = %s{sql.skip_locked(connection)}"
+    )
+
+
+@sql.statement
+def _processed_sql(connection) -> str:
+    assigned = ", ".join(f"{sql.column(WebhookReceipt, name, connection)} = %s" for name in ("status", "processed_at", "attempts", "error"))
+    return f"UPDATE {sql.table(WebhookReceipt, connection)} SET {assigned} WHERE {sql.column(WebhookReceipt, 'id', connection)} = %s"
+
+
+@sql.statement
+def _channel_sql(connection) -> str:
+    return (
+        f"SELECT {sql.columns(Channel, CHANNEL_FIELDS, connection)} FROM {sql.table(Channel, connection)} "
+        f"WHERE {sql.column(Channel, 'id', connection)} = %s"
+    )

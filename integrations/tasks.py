@@ -13,10 +13,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from integrations import receipts
 from integrations.base import Platform
 from integrations.line import parse as line_parse
 from integrations.messenger import parse as messenger_parse
-from integrations.models import WebhookReceipt
+from integrations.models import Channel, WebhookReceipt
 
 logger = logging.getLogger(__name__)
 
@@ -37,29 +38,26 @@ def webhook_receipt_process(receipt_ids: int | list[int]) -> str:
     """
     ids = [receipt_ids] if isinstance(receipt_ids, int) else list(receipt_ids)
     handler = import_string(settings.INBOUND_EVENT_HANDLER)
-    outcomes = [_process(receipt_id, handler) for receipt_id in ids]
+    channels: dict[int, Channel] = {}  # a delivery's events share their channel: read it once per task
+    outcomes = [_process(receipt_id, handler, channels) for receipt_id in ids]
     return outcomes[0] if len(set(outcomes)) == 1 else ",".join(outcomes)
 
 
-def _process(receipt_id: int, handler) -> str:
+def _process(receipt_id: int, handler, channels: dict[int, Channel]) -> str:
     try:
         with transaction.atomic():
-            receipt = (
-                WebhookReceipt.objects.select_related("channel")
-                .select_for_update(skip_locked=True, of=("self",))
-                .filter(pk=receipt_id)
-                .first()
-            )
+            receipt = receipts.lock_for_processing(receipt_id)
             if receipt is None or receipt.status in (WebhookReceipt.Status.PROCESSED, WebhookReceipt.Status.REJECTED):
                 return "skipped"  # gone, done, or being processed by another run right now
-            if receipt.channel is None:
+            if receipt.channel_id is None:
                 WebhookReceipt.objects.filter(pk=receipt.pk).update(status=WebhookReceipt.Status.IGNORED)
                 return "ignored"
+            if receipt.channel_id not in channels:
+                channels[receipt.channel_id] = receipts.channel_get(receipt.channel_id)
+            channel = channels[receipt.channel_id]
             for event in PARSERS[Platform(receipt.platform)](json.loads(receipt.body)):
-                handler(channel=receipt.channel, event=event)
-            WebhookReceipt.objects.filter(pk=receipt.pk).update(
-                status=WebhookReceipt.Status.PROCESSED, processed_at=timezone.now(), attempts=receipt.attempts + 1, error=""
-            )
+                handler(channel=channel, event=event)
+            receipts.mark_processed(receipt, at=timezone.now())
     except Exception:  # kept on the row for a person and for the sweep; never lost
         logger.exception("webhook receipt %s failed", receipt_id)
         WebhookReceipt.objects.filter(pk=receipt_id).update(

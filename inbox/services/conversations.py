@@ -5,11 +5,12 @@ Every change publishes an event for open inboxes (after commit) carrying the con
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,39 +18,56 @@ from inbox import events
 from inbox.errors import ApplicationError
 from inbox.models import Conversation, Message
 from inbox.permissions import is_inbox_staff
-
-
-def _later(field: str, when: dt.datetime):
-    """The later of the stored time and `when`; a NULL stored time counts as earlier, on every database."""
-    return Greatest(Coalesce(F(field), Value(when)), Value(when))
+from integrations import sql
 
 
 def record_activity(
     *, conversation_id: int, message: Message, inbound: bool = False, by_person: bool = False, reply_token: str = ""
-) -> None:
-    """A message was added: move the conversation's times forward (events can arrive out of order). One UPDATE.
+) -> Conversation:
+    """A message was added: move the conversation's times forward (events can arrive out of order). One UPDATE,
+    which returns the conversation as it now is (its own fields; relations load if used).
 
     The message becomes the preview only if it is the newest: every expression of an UPDATE reads the row as it
     was, so "the stored `last_message_at` is not later than this one" is the new `last_message_at` being this
-    message's time (a tie goes to the message recorded last, as before).
+    message's time (a tie goes to the message recorded last, as before). A NULL stored time counts as earlier.
+    Composed SQL (integrations.sql), not a queryset: this runs for every message, and compiling its expressions
+    cost more than the statement.
     """
-    at = message.platform_timestamp
-    updates: dict = {
-        "last_message_at": _later("last_message_at", at),
-        "activity_at": _later("activity_at", at),
-        "last_message": Case(
-            When(Q(last_message_at__isnull=True) | Q(last_message_at__lte=at), then=Value(message.pk)),
-            default=F("last_message"),
-            output_field=Conversation._meta.get_field("last_message").target_field,
-        ),
-    }
+    connection = sql.connection_for(Conversation)
+    at = connection.ops.adapt_datetimefield_value(message.platform_timestamp)
+    statement, shape = _activity_sql(connection, inbound, bool(inbound and reply_token), by_person)
+    values = {"at": at, "message": message.pk, "token": reply_token, "conversation": conversation_id}
+    row = sql.fetch_one(Conversation, statement, [values[name] for name in shape])
+    if row is None:
+        raise Conversation.DoesNotExist(conversation_id)
+    return sql.instance(Conversation, CONVERSATION_FIELDS, row, connection)
+
+
+CONVERSATION_FIELDS = tuple(f.name for f in Conversation._meta.concrete_fields)
+
+
+@sql.statement
+def _activity_sql(connection, inbound: bool, with_token: bool, by_person: bool) -> tuple[str, list[str]]:
+    """record_activity's UPDATE for one combination of its flags, and the names of its parameters in order."""
+    col = functools.partial(sql.column, Conversation, connection=connection)
+    later = sql.greatest(connection)
+    assignments: list[tuple[str, str, list[str]]] = [
+        ("last_message", f"CASE WHEN {col('last_message_at')} IS NULL OR {col('last_message_at')} <= %s THEN %s ELSE {col('last_message')} END", ["at", "message"]),
+    ]
+    moved = ["last_message_at", "activity_at"]
     if inbound:
-        updates.update(unread_count=F("unread_count") + 1, last_inbound_at=_later("last_inbound_at", at))
-        if reply_token:
-            updates.update(reply_token=reply_token, reply_token_at=at)
+        assignments.append(("unread_count", f"{col('unread_count')} + 1", []))
+        moved.append("last_inbound_at")
+    if with_token:
+        assignments += [("reply_token", "%s", ["token"]), ("reply_token_at", "%s", ["at"])]
     if by_person:
-        updates["last_reply_at"] = _later("last_reply_at", at)
-    Conversation.objects.filter(pk=conversation_id).update(**updates)
+        moved.append("last_reply_at")
+    assignments += [(name, f"{later}(COALESCE({col(name)}, %s), %s)", ["at", "at"]) for name in moved]
+    statement = (
+        f"UPDATE {sql.table(Conversation, connection)} SET {', '.join(f'{col(name)} = {value}' for name, value, _ in assignments)} "
+        f"WHERE {col('id')} = %s RETURNING {sql.columns(Conversation, CONVERSATION_FIELDS, connection)}"
+    )
+    return statement, [name for _, _, names in assignments for name in names] + ["conversation"]
 
 
 def _changed(conversation_id: int, op: str, actor=None) -> Conversation:

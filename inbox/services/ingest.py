@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models import Q
 
 from inbox import events
 from inbox.models import Contact, Conversation, Message
 from inbox.services.conversations import record_activity
+from integrations import sql
 from integrations.base import EventKind, InboundEvent, MessageKind
 from integrations.models import Channel
 
@@ -37,16 +38,43 @@ def ingest_event(*, channel: Channel, event: InboundEvent) -> None:
     handler(channel, event)
 
 
+CONTACT_FIELDS = ("id", "channel_id", "platform_user_id", "display_name", "avatar_url", "is_following")
+CONVERSATION_KEYS = ("id", "channel_id", "contact_id")
+
+
 def contact_and_conversation(channel: Channel, user_id: str) -> tuple[Contact, Conversation, bool]:
-    # Most events come from someone who wrote before: both rows in one query.
-    conversation = Conversation.objects.select_related("contact").filter(contact__channel=channel, contact__platform_user_id=user_id).first()
-    if conversation is not None:
-        return conversation.contact, conversation, False
+    """The sender's contact and conversation, created on their first event; whether they were created.
+
+    Most events come from someone who wrote before: both rows in one composed statement (integrations.sql; this
+    runs for every event), the contact with what the live event shows of it, the conversation by its keys (its
+    other fields load if used). `conversation.contact` is that contact.
+    """
+    connection = sql.connection_for(Conversation)
+    row = sql.fetch_one(Conversation, _chat_sql(connection), [channel.pk, user_id])
+    if row is not None:
+        contact = sql.instance(Contact, CONTACT_FIELDS, row[: len(CONTACT_FIELDS)], connection)
+        conversation = sql.instance(Conversation, CONVERSATION_KEYS, row[len(CONTACT_FIELDS) :], connection)
+        conversation.contact = contact
+        return contact, conversation, False
     contact, created = Contact.objects.get_or_create(channel=channel, platform_user_id=user_id)
     conversation, _ = Conversation.objects.get_or_create(contact=contact, defaults={"channel": channel})
+    conversation.contact = contact
     if created:
         transaction.on_commit(lambda: _fetch_profile(contact.pk))
     return contact, conversation, created
+
+
+@sql.statement
+def _chat_sql(connection) -> str:
+    contact_table, conversation_table = sql.table(Contact, connection), sql.table(Conversation, connection)
+    return (
+        f"SELECT {sql.columns(Contact, CONTACT_FIELDS, connection, prefix=contact_table + '.')}, "
+        f"{sql.columns(Conversation, CONVERSATION_KEYS, connection, prefix=conversation_table + '.')} "
+        f"FROM {contact_table} JOIN {conversation_table} "
+        f"ON {conversation_table}.{sql.column(Conversation, 'contact_id', connection)} = {contact_table}.{sql.column(Contact, 'id', connection)} "
+        f"WHERE {contact_table}.{sql.column(Contact, 'channel_id', connection)} = %s "
+        f"AND {contact_table}.{sql.column(Contact, 'platform_user_id', connection)} = %s"
+    )
 
 
 def insert_new(message: Message) -> bool:
@@ -54,26 +82,14 @@ def insert_new(message: Message) -> bool:
 
     Insert first (the event is almost always new) and let the unique constraint decide, also against a
     concurrent run of the same event (PostgreSQL waits for it): `INSERT ... ON CONFLICT DO NOTHING RETURNING id`,
-    one statement where `create()` in a savepoint, to survive the IntegrityError, took three. PostgreSQL and
-    SQLite (3.35+) both speak it (as `integrations.receipts.insert_new`); values are prepared by the model's
-    fields. Any other error (a missing row a key points to) still raises.
+    one statement where `create()` in a savepoint, to survive the IntegrityError, took three. Any other error
+    (a missing row a key points to) still raises.
     """
-    meta = Message._meta
-    connection = connections[router.db_for_write(Message)]
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}"
-    )
-    params = [f.get_db_prep_save(f.pre_save(message, add=True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
+    stored = sql.insert_returning([message], on_conflict="")
+    if not stored:
         return False
-    message.pk = row[0]
-    message._state.adding, message._state.db = False, connection.alias
+    message.pk = stored[0][0]
+    message._state.adding, message._state.db = False, sql.connection_for(Message).alias
     return True
 
 
@@ -110,8 +126,10 @@ def _on_inbound(channel: Channel, event: InboundEvent) -> None:
         return  # stored by an earlier or concurrent run of this event
     if not contact.is_following:
         Contact.objects.filter(pk=contact.pk).update(is_following=True)
-    record_activity(conversation_id=conversation.pk, message=message, inbound=True, reply_token=event.reply_token)
-    events.publish_on_commit(events.message_added(message, conversation_created=is_new))
+        contact.is_following = True
+    summary = record_activity(conversation_id=conversation.pk, message=message, inbound=True, reply_token=event.reply_token)
+    summary.channel, summary.contact = channel, contact
+    events.publish_on_commit(events.message_added(message, conversation_created=is_new, conversation=summary))
     if any(a.content_id for a in event.attachments):
         transaction.on_commit(lambda: _fetch_media(message.pk))
 
