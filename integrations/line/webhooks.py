@@ -22,9 +22,10 @@ from integrations.webhooks import BodyTooLarge, bad_request, decode_json, forbid
 @require_POST
 @transaction.non_atomic_requests
 def line_webhook(request, channel_id: int):
-    channel = Channel.objects.filter(pk=channel_id, platform=Platform.LINE, is_active=True).first()
-    if channel is None:
+    found = receipts.active_channels(Platform.LINE, pk=channel_id)
+    if not found:
         raise Http404
+    channel = found[0]
     try:
         body = read_body(request)
     except BodyTooLarge:

@@ -44,7 +44,7 @@ def receive(request) -> HttpResponse:
         body = read_body(request)
     except BodyTooLarge:
         return too_large()
-    channels = list(Channel.objects.filter(platform=Platform.MESSENGER, is_active=True).exclude(app_secret=""))
+    channels = [c for c in receipts.active_channels(Platform.MESSENGER) if c.app_secret]
     secret = signature.matching_secret(body, request.headers.get("X-Hub-Signature-256"), {c.app_secret for c in channels})
     if secret is None:
         return forbidden()

@@ -47,6 +47,14 @@ class SignatureTests:
         r = client.post("/webhooks/line/9999/", data=body, content_type="application/json", headers={"X-Line-Signature": sign(body, SECRET)})
         assert r.status_code == 404
 
+    @pytest.mark.parametrize("channel_id", [2**31, 2**63, 10**30])
+    def test_a_channel_id_past_any_key_is_404_not_a_database_error(self, client, line_channel, channel_id):
+        body = line_body(DEST, line_text(USER, "01HZX0000000000000000000A1", "hi"))
+        headers = {"X-Line-Signature": sign(body, SECRET)}
+        r = client.post(f"/webhooks/line/{channel_id}/", data=body, content_type="application/json", headers=headers)
+        assert r.status_code == 404
+        assert not WebhookReceipt.objects.exists()
+
 
 class EventTests:
     def test_text_message_creates_contact_conversation_and_message(self, client, line_channel):
