@@ -296,3 +296,7 @@ if not DEBUG and env_bool("SECURE_COOKIES", False):
 # --- Webhook ingestion (config/asgi.py) ------------------------------------------------------------------
 # Threads of the webhook routes' handler, per web process; each keeps one database connection.
 WEBHOOK_THREADS = int(os.environ.get("WEBHOOK_THREADS", "4"))
+# Receipts ACKed within this many seconds are queued as one task, at most WEBHOOK_QUEUE_BATCH per task
+# (integrations/queueing.py): publishing a task costs as much as the rest of a webhook.
+WEBHOOK_QUEUE_WINDOW = float(os.environ.get("WEBHOOK_QUEUE_WINDOW", "0.01"))
+WEBHOOK_QUEUE_BATCH = int(os.environ.get("WEBHOOK_QUEUE_BATCH", "50"))

@@ -45,7 +45,7 @@ def store_events(*, platform: str, events: list[tuple[Channel | None, InboundEve
 
     An event for a channel we don't know is kept as IGNORED. Duplicates (same dedupe key: stored by an
     earlier or a concurrent delivery, or twice in this one) are skipped. One INSERT for the whole delivery
-    (several in one transaction past INSERT_BATCH events); processing is enqueued by the caller after commit.
+    (several in one transaction past INSERT_BATCH events); processing is queued by the caller (integrations.queueing).
     """
     rows, seen = [], set()
     for channel, event in events:
@@ -84,34 +84,6 @@ def insert_new(receipts: list[WebhookReceipt]) -> list[tuple[int, str]]:
     bulk_create(ignore_conflicts=True) can't say which rows were new, which is what decides what to process.
     """
     return sql.insert_returning(receipts, returning=("id", "status"), on_conflict="platform,dedupe_key")
-
-
-def enqueue_processing(receipt_ids: list[int]) -> None:
-    """Queue processing once the receipts are committed: one task for the whole delivery (the ACK path
-    makes no other call).
-
-    The receipts are already stored when this runs, so a broker that is down (Redis restarting, a network
-    blip) must not turn the ACK into a 500: the platform would resend events we already have. The error is
-    logged and the rows stay RECEIVED; `integrations.tasks.webhook_receipts_sweep` queues them once the
-    broker is back. Publishing is tried once, without Celery's reconnect loop, so the ACK stays fast.
-    """
-    if receipt_ids:
-        transaction.on_commit(lambda: _enqueue(list(receipt_ids)))
-
-
-def _enqueue(receipt_ids: list[int]) -> None:
-    from integrations.tasks import webhook_receipt_process
-
-    if webhook_receipt_process.app.conf.task_always_eager:
-        webhook_receipt_process.delay(receipt_ids)
-        return
-    try:
-        with webhook_receipt_process.app.producer_or_acquire() as producer:
-            # One quick connection attempt (Celery's default reconnect loop would hold the ACK for seconds).
-            producer.connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.1, timeout=1)
-            webhook_receipt_process.apply_async((receipt_ids,), producer=producer, retry=False)
-    except Exception:  # kombu and redis raise several types; none may reach the platform as a 500
-        logger.exception("broker unavailable: webhook receipts %s left for the sweep", receipt_ids)
 
 
 LOCKED_FIELDS = ("id", "platform", "channel_id", "status", "body", "attempts")

@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from integrations import receipts
+from integrations import queueing, receipts
 from integrations.base import Platform
 from integrations.line import parse, signature
 from integrations.models import Channel
@@ -49,5 +49,5 @@ def line_webhook(request, channel_id: int):
         Channel.objects.filter(pk=channel.pk, line_destination="").update(line_destination=destination)
     # One INSERT for the delivery (atomic and committed on its own), then one task for what it stored.
     new_ids = receipts.store_events(platform=Platform.LINE, events=[(channel, event) for event in events], headers=headers)
-    receipts.enqueue_processing(new_ids)
+    queueing.enqueue_processing(new_ids)
     return HttpResponse("OK", content_type="text/plain")

@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from integrations import receipts
+from integrations import queueing, receipts
 from integrations.base import Platform
 from integrations.messenger import parse, signature
 from integrations.models import Channel
@@ -68,5 +68,5 @@ def receive(request) -> HttpResponse:
         events=[(by_page.get(event.channel_key), event) for event in events],
         headers=headers,
     )
-    receipts.enqueue_processing(new_ids)
+    queueing.enqueue_processing(new_ids)
     return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
