@@ -39,10 +39,14 @@ def message_deliver(self, message_id: int) -> str:
     image_url = next((a.get("url", "") for a in message.attachments if a.get("type") == "image"), "")
     buttons = tuple(LinkButton(label=a["title"], url=a["url"]) for a in message.attachments if a.get("type") == "button")
     outbound = OutboundMessage(text=message.text, image_url=image_url, buttons=buttons, metadata=own_metadata(message.pk))
-    if _interrupted_messenger_send(self, message):
+    if _interrupted(self, message) and message.channel.platform == Platform.MESSENGER:
         # A worker died during this send (this task came back unacknowledged). Messenger has no idempotency
         # key: never send blindly again; Meta's echoes say which parts went out.
         return messaging.settle_interrupted_send(message_id=message.pk, parts=len(messenger_parts(outbound)))
+    if _interrupted(self, message) and message.reply_token:
+        # The same for a LINE reply: no retry key either, and no echo to tell. (A push carries its retry key:
+        # sent again, LINE answers 409 for one it already accepted.)
+        return messaging.settle_interrupted_reply(message_id=message.pk)
     delivery = Delivery(
         messaging_type=message.decision.get("messaging_type", ""),
         tag=message.decision.get("tag", ""),
@@ -70,10 +74,10 @@ def message_deliver(self, message_id: int) -> str:
     return "sent"
 
 
-def _interrupted_messenger_send(task, message: Message) -> bool:
-    """This run is a redelivery (its worker was lost) of a Messenger send a previous run had started."""
+def _interrupted(task, message: Message) -> bool:
+    """This run is a redelivery (its worker was lost) of a send a previous run had started."""
     redelivered = bool((task.request.delivery_info or {}).get("redelivered"))
-    return redelivered and message.attempts > 0 and message.channel.platform == Platform.MESSENGER
+    return redelivered and message.attempts > 0
 
 
 @shared_task(bind=True, name="inbox.tasks.contact_profile_fetch", max_retries=PROFILE_MAX_RETRIES)

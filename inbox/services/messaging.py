@@ -179,6 +179,19 @@ def settle_interrupted_send(*, message_id: int, parts: int) -> str:
     return "failed"
 
 
+def settle_interrupted_reply(*, message_id: int) -> str:
+    """A LINE reply whose worker died came back. Whether LINE took it can't be known: no retry key on replies,
+    no echo, and sending it again is no test (its token works once, and has expired by the time the task comes
+    back: LINE keeps one for a minute, the broker gives an unacknowledged task back after 20). So it is failed
+    with that said, never marked failed for a reason LINE didn't give; sending it again is a person's call (a
+    push, since the token is spent)."""
+    mark_failed(
+        message_id=message_id,
+        error=_("The reply was interrupted and may have reached the customer (LINE can't tell): check the chat in LINE before sending it again."),
+    )
+    return "failed"
+
+
 def record_partial(*, message_id: int, sent_ids: tuple[str, ...]) -> None:
     """Some parts went out before a failure: remember them so a retry sends only the rest."""
     if not sent_ids:

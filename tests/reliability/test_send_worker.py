@@ -8,7 +8,8 @@ makes one attempt per run (PLATFORM_MAX_ATTEMPTS=1) so the task's retries with b
 - the worker is SIGKILLed while LINE is accepting the push: the unacknowledged task (acks_late) runs again in
   another worker with the same retry key, LINE answers 409 "already accepted", the message is sent, once;
 - the same during a Messenger send (no idempotency key there): the task that comes back never sends again;
-  Meta's echo tells it the message went out (sent), and without an echo it is failed, "may have gone out".
+  Meta's echo tells it the message went out (sent), and without an echo it is failed, "may have gone out";
+- the same during a LINE reply (no retry key, no echo): failed, "may have reached the customer", never sent again.
 
 Task retries wait 1, 2, 4 s here (TASK_RETRY_BASE_SECONDS in worker_settings; 30, 60, 120 s in production).
 """
@@ -142,6 +143,34 @@ class TaskLevelSendTests:
         assert {c.headers["X-Line-Retry-Key"] for c in pushes} == {str(message.retry_key)}
         assert delivered("請查收訂單") == 1 and sum(c.billed for c in pushes) == 1
         assert wait_for(lambda: second.results("message_deliver") == ["sent"], timeout=10), second.output()
+
+    def test_worker_killed_during_a_line_reply_it_is_failed_with_may_have_reached_never_replied_again(
+        self, platforms, agent, queue, workers
+    ):
+        """A LINE reply has no retry key and no echo: the task that comes back after its worker died can't know
+        whether LINE took it, and sending again proves nothing (the token works once). It is failed saying so,
+        not with LINE's "Invalid reply token", and never sent again; a person decides (a push, then)."""
+        InboxSettings.objects.update_or_create(pk=1, defaults={"confirm_paid_line_push": False})
+        first = workers(queue, env=worker_env(platforms))
+        sandbox.user_says("line", destination=LINE_DEST, user_id=LINE_USER, text="可以幫我保留嗎")
+        assert wait_for(lambda: Conversation.objects.filter(channel=platforms.line).exclude(reply_token="").exists(), timeout=30), first.output()
+        conversation = Conversation.objects.select_related("channel", "contact").get(channel=platforms.line)
+        # LINE takes 6 s to answer this reply: the worker is killed while waiting for the answer.
+        fault = sandbox.set_fault("line", status=None, latency_ms=6000, count=1, endpoint="reply")
+        message = send_message(conversation=conversation, author=agent, text="幫您保留到週五")
+        assert message.reply_token and message.retry_key is None  # a free reply, no retry key
+        assert wait_for(lambda: SandboxFault.objects.get(pk=fault.pk).remaining == 0, timeout=30), first.output()
+        first.kill()
+        assert wait_for(lambda: delivered("幫您保留到週五") == 1, timeout=20)  # LINE took it; the worker never heard
+        assert state_of(message) == Message.State.QUEUED
+
+        late = workers(queue, env=worker_env(platforms), visibility_timeout=1)
+        assert wait_for(lambda: late.results("message_deliver") == ["failed"], timeout=30), late.output()
+        message.refresh_from_db()
+        assert message.state == Message.State.FAILED
+        assert "may have reached the customer" in message.error or "可能已經收到" in message.error
+        assert sandbox.calls("line", "reply").count() == 1 and not sandbox.calls("line", "push").exists()
+        assert delivered("幫您保留到週五") == 1
 
     def test_worker_killed_during_a_messenger_send_it_is_settled_by_the_echo_not_sent_again(self, platforms, agent, queue, workers):
         """A Messenger send has no idempotency key, so a task that comes back after its worker died must not
