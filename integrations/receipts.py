@@ -90,20 +90,25 @@ LOCKED_FIELDS = ("id", "platform", "channel_id", "status", "body", "attempts")
 CHANNEL_FIELDS = tuple(f.name for f in Channel._meta.concrete_fields)
 
 
-def lock_for_processing(receipt_id: int) -> WebhookReceipt | None:
-    """The receipt (the fields processing needs), its row locked until the transaction ends; None when it is
-    gone or another transaction holds it (`SKIP LOCKED`: that run is processing it right now). Called once per
-    event by the worker, hence composed SQL (integrations.sql), not a queryset."""
+def lock_for_processing(receipt_ids: list[int]) -> dict[int, WebhookReceipt]:
+    """The receipts (the fields processing needs) by id, their rows locked until the transaction ends; one
+    missing is gone or held by another transaction (`SKIP LOCKED`: that run is processing it right now). Called
+    for every task of the worker, hence composed SQL (integrations.sql), not a queryset."""
     connection = sql.connection_for(WebhookReceipt)
-    row = sql.fetch_one(WebhookReceipt, _lock_sql(connection), [receipt_id])
-    return None if row is None else sql.instance(WebhookReceipt, LOCKED_FIELDS, row, connection)
-
-
-def mark_processed(receipt: WebhookReceipt, *, at) -> None:
-    connection = sql.connection_for(WebhookReceipt)
-    params = [WebhookReceipt.Status.PROCESSED.value, connection.ops.adapt_datetimefield_value(at), receipt.attempts + 1, "", receipt.pk]
     with connection.cursor() as cursor:
-        cursor.execute(_processed_sql(connection), params)
+        cursor.execute(_lock_sql(connection, len(receipt_ids)), list(receipt_ids))
+        rows = cursor.fetchall()
+    found = (sql.instance(WebhookReceipt, LOCKED_FIELDS, row, connection) for row in rows)
+    return {receipt.pk: receipt for receipt in found}
+
+
+def mark_processed(receipt_ids: list[int], *, at) -> None:
+    if not receipt_ids:
+        return
+    connection = sql.connection_for(WebhookReceipt)
+    params = [WebhookReceipt.Status.PROCESSED.value, connection.ops.adapt_datetimefield_value(at), "", *receipt_ids]
+    with connection.cursor() as cursor:
+        cursor.execute(_processed_sql(connection, len(receipt_ids)), params)
 
 
 def channel_get(channel_id: int) -> Channel:
@@ -116,17 +121,22 @@ def channel_get(channel_id: int) -> Channel:
 
 
 @sql.statement
-def _lock_sql(connection) -> str:
+def _lock_sql(connection, count: int) -> str:
+    # In id order: two runs locking overlapping sets never wait for each other in a cycle.
+    key = sql.column(WebhookReceipt, "id", connection)
     return (
         f"SELECT {sql.columns(WebhookReceipt, LOCKED_FIELDS, connection)} FROM {sql.table(WebhookReceipt, connection)} "
-        f"WHERE {sql.column(WebhookReceipt, 'id', connection)} = %s{sql.skip_locked(connection)}"
+        f"WHERE {key} IN ({', '.join(['%s'] * count)}) ORDER BY {key}{sql.skip_locked(connection)}"
     )
 
 
 @sql.statement
-def _processed_sql(connection) -> str:
-    assigned = ", ".join(f"{sql.column(WebhookReceipt, name, connection)} = %s" for name in ("status", "processed_at", "attempts", "error"))
-    return f"UPDATE {sql.table(WebhookReceipt, connection)} SET {assigned} WHERE {sql.column(WebhookReceipt, 'id', connection)} = %s"
+def _processed_sql(connection, count: int) -> str:
+    column = functools.partial(sql.column, WebhookReceipt, connection=connection)
+    return (
+        f"UPDATE {sql.table(WebhookReceipt, connection)} SET {column('status')} = %s, {column('processed_at')} = %s, "
+        f"{column('attempts')} = {column('attempts')} + 1, {column('error')} = %s WHERE {column('id')} IN ({', '.join(['%s'] * count)})"
+    )
 
 
 @sql.statement

@@ -9,6 +9,7 @@ import pytest
 from celery.signals import task_prerun
 from channels.testing import HttpCommunicator
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from inbox.models import Message
 from integrations.line import signature as line_signature
@@ -122,6 +123,17 @@ class WorkerTests:
         assert webhook_receipt_process(ids + [10**9]) == "skipped"  # a receipt that is gone: skipped too
         assert Message.objects.count() == 2
         assert set(WebhookReceipt.objects.values_list("attempts", flat=True)) == {1}
+
+    def test_a_tasks_receipts_share_one_transaction_one_lock_and_one_mark(self, client, messenger_channel):
+        ids = self.store(client, messenger_channel, "m_a", "m_b", "m_c")
+        WebhookReceipt.objects.filter(pk__in=ids).update(status=WebhookReceipt.Status.RECEIVED, attempts=0)
+        Message.objects.all().delete()
+        with CaptureQueriesContext(connection) as captured:
+            assert webhook_receipt_process(ids) == "processed"
+        receipt_statements = [q["sql"] for q in captured.captured_queries if "integrations_webhookreceipt" in q["sql"]]
+        assert len(receipt_statements) == 2, receipt_statements  # lock all, then mark all processed
+        assert sorted(Message.objects.values_list("text", flat=True)) == ["m_a", "m_b", "m_c"]
+        assert set(WebhookReceipt.objects.filter(pk__in=ids).values_list("status", "attempts")) == {(WebhookReceipt.Status.PROCESSED, 1)}
 
     def test_a_single_id_is_still_accepted(self, client, messenger_channel):
         """Tasks queued before deliveries were batched carry one receipt id (and the sweep still sends one)."""

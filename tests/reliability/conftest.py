@@ -5,6 +5,7 @@ import pytest
 import redis
 
 from config.celery import app as celery_app
+from integrations import queueing
 from tests.reliability.support import WorkerProcess, isolated_broker_url, unique_queue, use_broker
 
 
@@ -42,3 +43,16 @@ def workers(tmp_path):
     for worker in started:
         if worker.process.poll() is None:
             worker.stop()
+
+
+@pytest.fixture
+def queue_window(settings):
+    """Set how long a web process holds receipts before queuing them (integrations.queueing); its batcher is
+    made on first use with the settings of that moment, so start from none."""
+
+    def use(seconds: float) -> None:
+        queueing._batchers.clear()
+        settings.WEBHOOK_QUEUE_WINDOW = seconds
+
+    yield use
+    queueing._batchers.clear()

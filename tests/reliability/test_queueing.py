@@ -37,18 +37,9 @@ def queued_tasks(queue: str) -> list[tuple[str, list]]:
     return found
 
 
-@pytest.fixture
-def fresh_batchers(settings):
-    """The process's batcher is made on first use with the settings of that moment: start from none."""
-    queueing._batchers.clear()
-    settings.WEBHOOK_QUEUE_WINDOW = 2.0  # wide enough for three posts on a busy machine
-    yield
-    queueing._batchers.clear()
-
-
-@pytest.mark.usefixtures("fresh_batchers")
 class BatchTests:
-    def test_deliveries_answered_within_the_window_are_one_task_and_all_processed(self, queue, workers, client, messenger_channel):
+    def test_deliveries_answered_within_the_window_are_one_task_and_all_processed(self, queue, workers, client, messenger_channel, queue_window):
+        queue_window(2.0)  # wide enough for three posts on a busy machine
         page = messenger_channel.external_id
         for n in range(3):
             body = messenger_body(page, messenger_text(f"60000000000001{n}", page, f"m_batch_{n}", f"第 {n} 則"))
