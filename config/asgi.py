@@ -17,8 +17,8 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.db import connections  # noqa: E402
 
+from config.connections import keep_working_connections  # noqa: E402
 from inbox.routing import websocket_urlpatterns  # noqa: E402
 
 WEBHOOK_PREFIX = "/webhooks/"
@@ -48,21 +48,6 @@ class WebhookHandler(ASGIHandler):
     def _run_sync_chain(self, request):
         keep_working_connections()
         return self._sync_chain(request)
-
-
-def keep_working_connections() -> None:
-    """Django's check between requests (`close_old_connections`) without the age limit: a connection that is
-    broken (the server dropped it: a restart, a failover, an idle timeout; or a request left a transaction
-    state that isn't the default) is closed and reopened on first use; a working one is kept. The check is
-    one `SELECT 1` on PostgreSQL, far cheaper than connecting, and it must come before the request: the
-    platforms don't all redeliver an event we answered with a 500."""
-    for conn in connections.all(initialized_only=True):
-        if conn.connection is None:
-            continue
-        if conn.get_autocommit() != conn.settings_dict["AUTOCOMMIT"] or not conn.is_usable():
-            conn.close()
-        else:
-            conn.errors_occurred = False
 
 
 webhook_asgi_app = WebhookHandler()

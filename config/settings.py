@@ -145,6 +145,9 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection around every task unless this many tasks have not run
+# yet; config/celery.py keeps working connections instead (checked before each task), so never.
+CELERY_DB_REUSE_MAX = 10**9
 # A task is acknowledged only when it ends (acks_late), and one whose worker died is handed back
 # (reject_on_worker_lost). On Redis, a task taken by a worker that was killed returns to the queue after the
 # visibility timeout: the default hour would leave a send queued that long, so 20 minutes. It must stay

@@ -31,6 +31,7 @@ import datetime as dt
 import json
 import logging
 import secrets
+import unicodedata
 import uuid
 from dataclasses import asdict, dataclass
 
@@ -174,8 +175,10 @@ def clean_tags(raw) -> list[str]:
 
 
 def normalize_tag(text: str) -> str:
-    """A tag as stored: its words joined by single spaces."""
-    return " ".join(text.split())
+    """A tag as stored: its words joined by single spaces, without control characters (invisible in a label,
+    and PostgreSQL can't store NUL at all)."""
+    visible = "".join(ch for ch in text if unicodedata.category(ch) != "Cc" or ch.isspace())
+    return " ".join(visible.split())
 
 
 def clean_note(raw) -> str:

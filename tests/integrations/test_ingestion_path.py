@@ -224,7 +224,7 @@ class WebhookHandlerTests:
 
 
 def test_a_broken_connection_is_dropped_and_a_working_one_kept():
-    from config.asgi import keep_working_connections
+    from config.connections import keep_working_connections
 
     connection.ensure_connection()
     raw = connection.connection
@@ -247,3 +247,50 @@ def test_a_broken_connection_is_dropped_and_a_working_one_kept():
         keep_working_connections()
         assert connection.connection is None
         assert WebhookReceipt.objects.count() == 0
+
+
+class WorkerConnectionTests:
+    """config/celery.py: a prefork worker process keeps its database connection from task to task (checked
+    before each); elsewhere it is closed after each task; Celery's own closing is off (CELERY_DB_REUSE_MAX)."""
+
+    @pytest.fixture
+    def in_worker_process(self, monkeypatch):
+        import config.celery
+
+        monkeypatch.setattr(config.celery, "_keeps_connections", True)  # as worker_process_init sets it
+
+    def test_celerys_django_fixup_no_longer_closes_the_connection_around_tasks(self):
+        from celery.fixups.django import DjangoWorkerFixup
+
+        from config.celery import app
+
+        connection.ensure_connection()
+        raw = connection.connection
+        fixup = DjangoWorkerFixup(app)
+        for _ in range(10):
+            fixup.on_task_prerun(webhook_receipt_process)
+            fixup.on_task_postrun(webhook_receipt_process)
+        assert connection.connection is raw
+
+    @pytest.mark.usefixtures("in_worker_process")
+    def test_a_worker_process_keeps_a_working_connection_and_replaces_a_dropped_one(self):
+        from celery.signals import task_postrun, task_prerun
+
+        connection.ensure_connection()
+        raw = connection.connection
+        task_prerun.send(sender=webhook_receipt_process, task_id="t1", task=webhook_receipt_process, args=(), kwargs={})
+        task_postrun.send(sender=webhook_receipt_process, task_id="t1", task=webhook_receipt_process, args=(), kwargs={})
+        assert connection.connection is raw  # kept for the next task
+
+        if connection.vendor == "postgresql":  # SQLite can't tell a closed connection
+            raw.close()  # the server went away between tasks
+            task_prerun.send(sender=webhook_receipt_process, task_id="t2", task=webhook_receipt_process, args=(), kwargs={})
+            assert connection.connection is None  # dropped before the task, which then reconnects
+            assert WebhookReceipt.objects.count() == 0
+
+    def test_elsewhere_the_connection_is_closed_after_each_task(self):
+        from celery.signals import task_postrun
+
+        connection.ensure_connection()
+        task_postrun.send(sender=webhook_receipt_process, task_id="t3", task=webhook_receipt_process, args=(), kwargs={})
+        assert connection.connection is None
