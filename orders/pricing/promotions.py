@@ -22,7 +22,9 @@ promotions that no longer share a line with units left are solved apart; and bra
 order that can't beat (or tie with a lower id) the best found so far, using an upper bound on what the
 remaining promotions could still save (each unit goes to one promotion, at most at the best rate any of
 them gives it), and of "twins" (promotions that would take the same units, none of them able to take
-anything after) only the branch of the one saving the most is followed. The search runs each rule in a
+anything after) only the branch of the one saving the most is followed; a twin that another always
+outdoes (the same terms, a smaller percentage or amount off) is left out of the search altogether. A
+single promotion left is answered by its rule, with no bound. The search runs each rule in a
 reduced form that gives only its saving and the units it takes; the full rule (which lines each saving
 lands on) runs again only for the applications chosen. `tests/orders/pricing/test_search.py` checks both
 against the plain exhaustive search. A pathological group that would take more than `SEARCH_BUDGET`
@@ -290,11 +292,12 @@ class _Plan:
         for saving, parts in self.shared:
             for (line, _), share in zip(parts, allocate(saving, [weight for _, weight in parts])):
                 amounts[line] = amounts.get(line, 0) + share
-        touches = tuple(
-            Touch(line_key=order[line].key, units=self.units[line], amount=amounts.get(line, 0), reward_units=self.rewards[line])
-            for line in sorted(self.units)
-            if self.units[line]
-        )
+        rewards = self.rewards
+        touches = tuple([
+            Touch(order[line].key, units, amounts.get(line, 0), rewards.get(line, 0))
+            for line, units in sorted(self.units.items())
+            if units
+        ])
         return ItemApplication(self.promotion, self.times, touches)
 
 
@@ -561,12 +564,27 @@ def _catalog(order: Sequence[CartLine]) -> list[tuple]:
     return [(i, line.unit_price, line.product_id, line.variant_id, line.tags) for i, line in enumerate(order) if line.is_catalog]
 
 
-def _matching(target: Target, catalog: list[tuple]) -> tuple[tuple[int, int], ...]:
-    """The lines that `target` matches (`Target.matches`, on `_catalog`), as (number, unit price)."""
+def _tagged(catalog: list[tuple]) -> dict[str, list[tuple[int, int]]]:
+    """Per tag, the lines of `_catalog` that carry it, as (number, unit price) in their order."""
+    index: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for i, price, _, _, tags in catalog:
+        for tag in tags:
+            index[tag].append((i, price))
+    return index
+
+
+def _matching(target: Target, catalog: list[tuple], tagged: dict | None = None) -> tuple[tuple[int, int], ...]:
+    """The lines that `target` matches (`Target.matches`, on `_catalog`), as (number, unit price).
+    `tagged`: `_tagged(catalog)`, when the caller has it (a target by tags only then reads it instead
+    of every line)."""
     if target.is_everything:
         return tuple((i, price) for i, price, _, _, _ in catalog)
     products, variants, tags = target.product_ids, target.variant_ids, target.tags
     if not (products or variants):
+        if tagged is not None:
+            if len(tags) == 1:
+                return tuple(tagged.get(next(iter(tags)), ()))
+            return tuple(sorted({line for tag in tags for line in tagged.get(tag, ())}))
         return tuple((i, price) for i, price, _, _, line_tags in catalog if not tags.isdisjoint(line_tags))
     return tuple(
         (i, price)
@@ -577,13 +595,15 @@ def _matching(target: Target, catalog: list[tuple]) -> tuple[tuple[int, int], ..
     )
 
 
-def _pool(promo: ItemPromotion, order: Sequence[CartLine], catalog: list[tuple] | None = None) -> _Pool:
+def _pool(
+    promo: ItemPromotion, order: Sequence[CartLine], catalog: list[tuple] | None = None, tagged: dict | None = None
+) -> _Pool:
     """The promotion's eligible lines of `order` (the numbered priced lines) as (number, unit price)."""
     if catalog is None:
         catalog = _catalog(order)
     if isinstance(promo, Bundle):
-        return _Pool(promo, _matching(promo.a, catalog), _matching(promo.b, catalog))
-    eligible = _matching(promo.target, catalog)
+        return _Pool(promo, _matching(promo.a, catalog, tagged), _matching(promo.b, catalog, tagged))
+    eligible = _matching(promo.target, catalog, tagged)
     return _Pool(promo, eligible, eligible)
 
 
@@ -598,14 +618,15 @@ def _unit_rates(promo: ItemPromotion, prices: list[int], cheapest: int) -> list[
     For an amount off a pair, `cheapest` is the lowest unit price among the bundle's lines: with
     c = amount - min(cheapest, amount // 2), min(price, c) per unit covers every pair (c is at least half
     the amount, and a unit under c brings at least `cheapest`, which with c makes the whole amount)."""
+    # (Conditional expressions rather than min and max: one of these runs per promotion and quote.)
     if isinstance(promo, PickAny):
         size, group = promo.size, promo.price
-        return [max(0, -((group - size * price) // size)) for price in prices]
+        return [(size * price - group + size - 1) // size if size * price > group else 0 for price in prices]
     if isinstance(promo, Bundle):
         if promo.price is None:
             amount = promo.discount - min(cheapest, promo.discount // 2)
-            return [min(price, amount) for price in prices]
-        return [max(0, -((promo.price - 2 * price) // 2)) for price in prices]
+            return [price if price < amount else amount for price in prices]
+        return [(2 * price - promo.price + 1) // 2 if 2 * price > promo.price else 0 for price in prices]
     numerator, denominator = promo.percent_off.as_integer_ratio()
     scale, parts = numerator * promo.get, 100 * denominator * (promo.buy + promo.get)
     return [-((-scale * price) // parts) for price in prices]
@@ -622,6 +643,29 @@ def _twin(promo: ItemPromotion, pool: _Pool) -> tuple | None:
     if isinstance(promo, Bundle):
         return ("b", pool.a, pool.b) if promo.price is None else ("b", promo.price, pool.a, pool.b)
     return ("p", promo.size, promo.price, pool.a)
+
+
+def _outdoes(promo: ItemPromotion, twin: ItemPromotion, pool: _Pool) -> tuple[bool, bool]:
+    """For twins (`_twin`, `pool` theirs): whether `promo` saves at least what `twin` saves on any free
+    units, and whether it saves strictly more whenever `twin` can take something.
+
+    They take the same units; what changes is only what each unit is worth. 買X享Y with the same numbers:
+    the larger percentage rewards the same units at least as much, and strictly more once a dollar a unit
+    separates the two percentages of the cheapest line (each line is rounded half up on its own, so a
+    difference of a dollar or more survives the rounding). A+B for an amount off: the larger amount saves
+    at least as much on every pair, strictly more when no pair is worth the smaller amount or less. 任選
+    and A+B for a price: the same terms, the same savings."""
+    if isinstance(promo, BuyXGetY):
+        if (promo.buy, promo.get) != (twin.buy, twin.get) or promo.percent_off < twin.percent_off:
+            return False, False
+        cheapest = min((price for _, price in pool.a), default=0)
+        return True, cheapest * (promo.percent_off - twin.percent_off) >= 100
+    if isinstance(promo, Bundle) and promo.price is None:
+        if promo.discount < twin.discount:
+            return False, False
+        cheapest_pair = min((price for _, price in pool.a), default=0) + min((price for _, price in pool.b), default=0)
+        return True, promo.discount > twin.discount and twin.discount < cheapest_pair
+    return True, False
 
 
 def _getter(lines: tuple[int, ...]):
@@ -651,34 +695,64 @@ class _Engine:
     def __init__(self, promotions: Sequence[ItemPromotion], order: Sequence[CartLine]):
         self.order = order
         catalog = _catalog(order)
-        self.pools = {promo.id: _pool(promo, order, catalog) for promo in promotions}
+        tagged = _tagged(catalog)
+        self.pools = {promo.id: _pool(promo, order, catalog, tagged) for promo in promotions}
         self.lines: dict[int, tuple[int, ...]] = {}  # each promotion's line numbers
         self.counts: dict[int, object] = {}  # free -> the counts of those lines (a memo key)
         self.masks: dict[int, int] = {}
         self.rates: dict[int, tuple[int, ...]] = {}  # per line of `order` (0 outside the pool)
         self.slack: dict[int, int] = {}
-        self.twin: dict[int, tuple | None] = {}
+        self.twin: dict[int, int | None] = {}
+        self.line_bits = tuple([1 << i for i in range(len(order))])
+        prices = [line.unit_price for line in order]
         for promo in promotions:
             pool = self.pools[promo.id]
-            lines = tuple(at for at, _ in pool.a) if pool.a is pool.b else tuple(sorted({at for at, _ in (*pool.a, *pool.b)}))
+            lines = tuple([at for at, _ in pool.a]) if pool.a is pool.b else tuple(sorted({at for at, _ in (*pool.a, *pool.b)}))
             self.lines[promo.id] = lines
-            self.counts[promo.id] = _getter(lines)
-            self.masks[promo.id] = sum(1 << i for i in lines)
-            cheapest = min((order[i].unit_price for i in lines), default=0)
+            self.counts[promo.id] = counts = _getter(lines)
+            self.masks[promo.id] = sum(counts(self.line_bits))
+            line_prices = counts(prices)
             rates = [0] * len(order)
-            for i, rate in zip(lines, _unit_rates(promo, [order[i].unit_price for i in lines], cheapest)):
+            for i, rate in zip(lines, _unit_rates(promo, line_prices, min(line_prices, default=0))):
                 rates[i] = rate
             self.rates[promo.id] = tuple(rates)
             # Rounding: half a dollar a line for a 買X享Y whose percentage can leave a fraction.
             self.slack[promo.id] = (len(lines) + 1) // 2 if isinstance(promo, BuyXGetY) and promo.percent_off != 100 else 0
             self.twin[promo.id] = _twin(promo, pool)
+        # Twin classes as small numbers (the search compares them often, and the terms hold whole pools),
+        # and the promotions that have a twin at all: only those need checking.
+        classes: dict[tuple, list[ItemPromotion]] = {}
+        for promo in promotions:
+            if self.twin[promo.id] is not None:
+                classes.setdefault(self.twin[promo.id], []).append(promo)
+        self.twinned: set[int] = set()  # twins the search still meets
+        # A twin that another always outdoes never decides anything: whatever order uses it, the same order
+        # with the other in its place takes the same units, saves at least as much, and comes first among
+        # equals (a lower id) or saves strictly more. The search leaves it out (it gets its notice as before).
+        self.outdone: set[int] = set()
+        for number, same in enumerate(classes.values()):
+            for promo in same:
+                self.twin[promo.id] = number
+            if len(same) > 1:
+                for promo in same:
+                    for other in same:
+                        outdoes, strictly = _outdoes(other, promo, self.pools[promo.id]) if other is not promo else (False, False)
+                        if outdoes and (other.id < promo.id or strictly):
+                            self.outdone.add(promo.id)
+                left = [promo.id for promo in same if promo.id not in self.outdone]
+                if len(left) > 1:
+                    self.twinned.update(left)
         self.steps = -1
         self.greedy_groups = 0
         self._applied: dict[tuple, _Take | None] = {}
         self._solved: dict[tuple, tuple[int, tuple[_Take, ...]]] = {}
         self._short: dict[tuple, int] = {}
-        self._sets: dict[tuple[int, ...], tuple] = {}
-        self._mosts: dict[tuple[int, ...], tuple[int, ...]] = {}
+        # Sets of promotions are ints: one bit a promotion, in id order.
+        self.bit = {promo.id: 1 << n for n, promo in enumerate(sorted(promotions, key=lambda p: p.id))}
+        self.by_bit = {self.bit[promo.id]: promo.id for promo in promotions}
+        self.picks = sum([self.bit[promo.id] for promo in promotions if isinstance(promo, PickAny)])
+        self._sets: dict[int, tuple] = {}
+        self._mosts: dict[int, tuple[int, ...]] = {}
 
     def groups(self, promotions: Sequence[ItemPromotion]) -> list[list[ItemPromotion]]:
         """What `_groups` gives (promotions that can touch a common line, transitively), from the pools."""
@@ -711,11 +785,10 @@ class _Engine:
     def best(self, group: list[ItemPromotion], free: list[int]) -> list[ItemApplication]:
         self.steps = SEARCH_BUDGET
         try:
-            # The greedy allocation's saving is a floor to start from: it cuts most orders at once. (It is
-            # nearly always one of the orders the search tries; when it is not, search from nothing.)
-            greedy = sum(plan.saving for plan in self._greedy(group, free))
-            found = self._best(group, free, greedy)
-            plans = (found if found is not None else self._best(group, free, 0))[1]
+            # No floor to start from: the search's first descent takes the promotion saving the most at
+            # every step (the greedy choice), which cuts the rest as well as a greedy floor worked out
+            # beforehand did (the same subproblems on the benchmark's carts), without its rule runs.
+            plans = self._best([promo for promo in group if promo.id not in self.outdone], free, 0)[1]
         except _OutOfBudget:
             self.steps = -1  # no more counting
             self.greedy_groups += 1
@@ -750,37 +823,41 @@ class _Engine:
             remaining.remove(promo)
         return chosen
 
-    def _bounds(self, ids: tuple[int, ...]):
-        """For a set of promotions: the counts of the lines they could take from (a memo key), the most
-        any of them takes off a unit of each of those lines (see `_unit_rates`), the rounding slack (half
-        a dollar a line for each 買X享Y not 100 % off), and those lines as bits. Each unit goes to one
-        promotion at most, so the set can't save more than the units left times those rates, plus the
-        slack."""
-        found = self._sets.get(ids)
+    def _bounds(self, members: int) -> tuple[tuple[int, ...], int]:
+        """For a set of promotions (`members`, their bits): per line of `order`, the most any of them takes
+        off a unit of it (see `_unit_rates`), and the rounding slack (half a dollar a line for each 買X享Y not
+        100 % off). Each unit goes to one promotion at most, so the set can't save more than the units left
+        times those rates, plus the slack."""
+        found = self._sets.get(members)
         if found is None:
-            if not ids:
-                found = self._sets[ids] = (_getter(()), (), 0, ())
-                return found
-            if len(ids) == 1:
-                lines = self.lines[ids[0]]
-            else:
-                lines = tuple(sorted(set().union(*[self.lines[pid] for pid in ids])))
-            every = self._most(ids)
-            counts = _getter(lines)
-            slack = sum([self.slack[pid] for pid in ids])
-            found = self._sets[ids] = (counts, counts(every), slack, tuple([1 << i for i in lines]))
+            slack, rest = 0, members
+            while rest:
+                bit = rest & -rest
+                rest ^= bit
+                slack += self.slack[self.by_bit[bit]]
+            found = self._sets[members] = (self._most(members) if members else (), slack)
         return found
 
-    def _most(self, ids: tuple[int, ...]) -> tuple[int, ...]:
-        """Per line of `order`, the highest rate of the promotions `ids`: from that of all but the last
-        (remembered too: sets met in the search often share their first promotions)."""
-        found = self._mosts.get(ids)
+    def _most(self, members: int) -> tuple[int, ...]:
+        """Per line of `order`, the highest rate of the promotions `members` (remembered: the sets the
+        search meets mostly differ by one promotion)."""
+        mosts = self._mosts
+        found = mosts.get(members)
         if found is None:
-            if len(ids) == 1:
-                found = self.rates[ids[0]]
-            else:
-                found = tuple([a if a > b else b for a, b in zip(self._most(ids[:-1]), self.rates[ids[-1]])])
-            self._mosts[ids] = found
+            last = 1 << (members.bit_length() - 1)
+            found = self.rates[self.by_bit[last]]
+            if members != last:
+                # From a set known already with one promotion less, if there is one (one pass), else from
+                # the set without the highest id (built the same way).
+                rest, part = members, None
+                while rest and part is None:
+                    one = rest & -rest
+                    rest ^= one
+                    part = mosts.get(members ^ one)
+                if part is None:
+                    part, one = self._most(members ^ last), last
+                found = tuple([a if a > b else b for a, b in zip(part, self.rates[self.by_bit[one]])])
+            mosts[members] = found
         return found
 
     def _best(self, remaining: Sequence[ItemPromotion], free: list[int], need: int):
@@ -793,16 +870,30 @@ class _Engine:
         Results are remembered by (promotions, free units), and so is "less than `need`"."""
         if not remaining:
             return (0, ()) if need <= 0 else None
-        ids = tuple([promo.id for promo in remaining])
-        sets = self._bounds(ids)
-        return self._solve(remaining, ids, sets, sets[0](free), free, need)
+        if len(remaining) == 1:
+            return self._single(remaining[0], free, need)
+        return self._solve(remaining, self._members(remaining), free, need)
 
-    def _solve(self, remaining, ids: tuple[int, ...], sets: tuple, held: tuple[int, ...], free: list[int], need: int, bound=None):
-        """`_best`, given the promotions' ids, their `_bounds`, the counts of their lines in `free`, and
-        the bound by rates when the caller has it already."""
-        self._step()
-        _, rates, slack, bits = sets
-        memo = (ids, held)
+    def _single(self, promo: ItemPromotion, free: list[int], need: int):
+        """`_best` for one promotion: what its rule takes. (No bound first: it would cost about as much as
+        the rule, and cut less than the rule's answer.)"""
+        application = self.apply(promo, free)
+        if application is None:
+            return (0, ()) if need <= 0 else None
+        return (application.saving, (application,)) if application.saving >= need else None
+
+    def _members(self, promotions) -> int:
+        bit = self.bit
+        return sum([bit[promo.id] for promo in promotions])
+
+    def _solve(self, remaining, members: int, free: list[int], need: int, bound=None):
+        """`_best`, given the promotions' bits, and the bound by rates when the caller has it already.
+        (Remembered by all the free units: cheaper to key than those of the promotions' own lines, and
+        it merges nearly as many orders.)"""
+        self.steps -= 1  # `_step`, inline: this and the rules below run the most
+        if self.steps == 0:
+            raise _OutOfBudget
+        memo = (members, tuple(free))
         found = self._solved.get(memo)
         if found is not None:
             return found if found[0] >= need else None
@@ -811,21 +902,26 @@ class _Engine:
             return None
         found = None
         if bound is None and need > 0:
-            bound = slack + sum(map(mul, held, rates))
+            bound = self._bound(members, free)
         if need <= 0 or bound >= need:
-            options, apply = [], self.apply
+            options, chosen, applied, counts, bit = [], 0, self._applied, self.counts, self.bit
             for promo in remaining:
-                application = apply(promo, free)
+                key = (promo.id, counts[promo.id](free))  # `apply`, inline
+                application = applied.get(key, _UNKNOWN)
+                if application is _UNKNOWN:
+                    self._step()
+                    application = applied[key] = _TAKES[type(promo)](promo, self.pools[promo.id], free)
                 if application is not None:
                     options.append((promo, application))
+                    chosen |= bit[promo.id]
             if not options:
                 found = (0, ()) if need <= 0 else None
-            elif need > 0 and self._bound_after(options, free, bound if len(options) == len(remaining) else None) < need:
+            elif need > 0 and self._bound_after(options, chosen, free, need, bound if chosen == members else None) < need:
                 found = None
             else:
-                parts = self._independent(options, held, bits)
+                parts = self._independent(options, free)
                 if len(parts) == 1:
-                    found = self._search(options, free, need)
+                    found = self._search(options, chosen, free, need)
                 else:
                     found = self._combine(parts, free, need)
         if found is None:
@@ -834,27 +930,28 @@ class _Engine:
             self._solved[memo] = found
         return found
 
-    def _bound(self, promotions: Sequence[ItemPromotion], free: list[int]) -> int:
-        counts, rates, slack, _ = self._bounds(tuple([promo.id for promo in promotions]))
-        return slack + sum(map(mul, counts(free), rates))
+    def _bound(self, members: int, free: list[int]) -> int:
+        rates, slack = self._bounds(members)
+        return slack + sum(map(mul, free, rates))
 
-    def _bound_after(self, options, free: list[int], by_rates: int | None = None) -> int:
-        """A tighter bound once the rules have run: only the promotions that can take something count, and
-        a 任選 can never save more than it does now (its groups are blocks of the dearest units, each saving
-        its sum minus the price while positive: fewer units make every block cheaper), so the units it
-        would take count at most that much; the other promotions count by their rates. (`by_rates`: the
-        bound by rates of these options, when the caller has it.)"""
-        picks = [application.saving for promo, application in options if isinstance(promo, PickAny)]
+    def _bound_after(self, options, members: int, free: list[int], need: int, by_rates: int | None = None) -> int:
+        """A bound once the rules have run, tightened as far as it takes to compare it with `need`: only the
+        promotions that can take something count, and a 任選 can never save more than it does now (its
+        groups are blocks of the dearest units, each saving its sum minus the price while positive: fewer
+        units make every block cheaper), so the units it would take count at most that much; the other
+        promotions count by their rates. (`by_rates`: the bound by rates of these options, when the caller
+        has it.) `members`: the options' bits."""
         if by_rates is None:
-            by_rates = self._bound([promo for promo, _ in options], free)
-        if not picks:
+            by_rates = self._bound(members, free)
+        picks = members & self.picks
+        if by_rates < need or not picks:
             return by_rates
-        others = [promo for promo, _ in options if not isinstance(promo, PickAny)]
-        return min(by_rates, sum(picks) + self._bound(others, free))
+        saved = sum([application.saving for promo, application in options if self.bit[promo.id] & picks])
+        return min(by_rates, saved + self._bound(members ^ picks, free))
 
     def _combine(self, parts, free: list[int], need: int):
         """Independent sets of promotions: each one's best, together; their applications interleaved."""
-        bounds = [self._bound(part, free) for part in parts]
+        bounds = [self._bound(self._members(part), free) for part in parts]
         solved = []
         for part, bound in zip(parts, bounds):
             found = self._best(part, free, need - (sum(bounds) - bound))
@@ -866,10 +963,13 @@ class _Engine:
             return None
         return saving, _merge([applications for _, applications in solved])
 
-    def _independent(self, options, held: tuple[int, ...], bits: tuple[int, ...]) -> list[list[ItemPromotion]]:
-        """The options split into sets that share no line with units left (each set in id order). `held`:
-        the units left on the lines of the set, `bits`: those lines as bits (`_bounds`)."""
-        live = sum(compress(bits, held))  # distinct bits: the sum is their union
+    def _independent(self, options, free: list[int]) -> list[list[ItemPromotion]]:
+        """The options split into sets that share no line with units left (each set in id order)."""
+        live = sum(compress(self.line_bits, free))  # distinct bits: the sum is their union
+        masks = self.masks
+        first = masks[options[0][0].id] & live
+        if all([masks[promo.id] & first for promo, _ in options[1:]]):  # the usual case: all meet the first
+            return [[promo for promo, _ in options]]
         parts: list[tuple[int, list[ItemPromotion]]] = []
         for promo, _ in options:
             mask, members, kept = self.masks[promo.id] & live, [promo], []
@@ -887,11 +987,11 @@ class _Engine:
 
     def _twins(self, options) -> set[int]:
         """The ids of the twins (see `_search`) whose branches can't win."""
-        classes: dict[tuple, list] = {}
+        classes: dict[int, list] = {}
+        twinned, twin = self.twinned, self.twin
         for promo, application in options:
-            twin = self.twin[promo.id]
-            if twin is not None:
-                classes.setdefault(twin, []).append((promo, application))
+            if promo.id in twinned:
+                classes.setdefault(twin[promo.id], []).append((promo, application))
         skip: set[int] = set()
         for same in classes.values():
             if len(same) > 1:
@@ -899,19 +999,21 @@ class _Engine:
                 skip.update(promo.id for promo, _ in same if promo is not winner)
         return skip
 
-    def _search(self, options, free: list[int], need: int):
+    def _search(self, options, members: int, free: list[int], need: int):
         """Branch and bound over which promotion goes first. The one saving the most now first (the greedy
         choice), so that a good result is known early; a branch is cut when it can't beat the best so far
         (or tie with it and start with a lower id), or reach `need`.
-        A 任選 never saves more later than it does now, which tightens the bound of the branches.
+        (The bound of a branch is by rates only: that a 任選 never saves more later than it does now
+        tightens it in `_solve`, once the rules have run; here it cut no more on the benchmark's carts.)
 
         Twins (`_twin`) take exactly the same units, after which none of them can take anything: their
         branches leave the same units to the same others, so only the one saving the most (the lowest id
-        on a tie) can win, and the others are not searched."""
-        picks = {promo.id: application.saving for promo, application in options if isinstance(promo, PickAny)}
+        on a tie) can win, and the others are not searched. `members`: the options' bits."""
+        bit = self.bit
         skip = self._twins(options) if len(options) > 1 else ()
         best_saving, best_first, best = -1, 0, None
-        for promo, application in sorted(options, key=lambda option: (-option[1].saving, option[0].id)):
+        ranked = sorted([(-application.saving, promo.id, promo, application) for promo, application in options])
+        for _, _, promo, application in ranked:
             if promo.id in skip:
                 continue
             if best is None:
@@ -921,21 +1023,17 @@ class _Engine:
             left = list(free)
             for line, units in application.units:
                 left[line] -= units
-            rest = [other for other, _ in options if other is not promo]
-            if not rest:
+            rest_members = members ^ bit[promo.id]
+            if not rest_members:
                 found = (0, ()) if wanted <= 0 else None
+            elif not rest_members & (rest_members - 1):  # one promotion left
+                found = self._single(next(other for other, _ in options if other is not promo), left, wanted)
             else:
-                ids = tuple([other.id for other in rest])
-                sets = self._bounds(ids)
-                held = sets[0](left)
-                by_rates = sets[2] + sum(map(mul, held, sets[1]))
-                bound = by_rates
-                if bound >= wanted and picks:
-                    others = [other for other in rest if other.id not in picks]
-                    bound = min(bound, sum(v for pid, v in picks.items() if pid != promo.id) + self._bound(others, left))
-                if bound < wanted:
+                by_rates = self._bound(rest_members, left)
+                if by_rates < wanted:
                     continue
-                found = self._solve(rest, ids, sets, held, left, wanted, by_rates)
+                rest = [other for other, _ in options if other is not promo]
+                found = self._solve(rest, rest_members, left, wanted, by_rates)
             if found is None:
                 continue
             saving = application.saving + found[0]

@@ -272,27 +272,34 @@ def quote(cart: Cart, context: Context) -> Quote:
     items = apply_item_promotions(lines, item_promotions)
     notices.extend(items.notices)
     line_promotions: dict[str, list[LinePromotion]] = {line.key: [] for line in lines}
+    # Each application's saving, the item discount and the discount per line, in one pass over the touches.
+    line_discount: dict[str, int] = {}
+    item_discount = 0
     for application in items.applications:
         promo = application.promotion
+        kind, kind_label = promo.kind, promo.kind.label
+        saving = 0
+        for touch in application.touches:
+            saving += touch.amount
+            line_discount[touch.line_key] = line_discount.get(touch.line_key, 0) + touch.amount
+            line_promotions[touch.line_key].append(
+                LinePromotion(promo.id, promo.name, kind, kind_label, touch.units, touch.reward_units, touch.amount)
+            )
+        item_discount += saving
         adjustments.append(
             Adjustment(
                 step=Step.ITEM_PROMOTION,
                 source=Source.PROMOTION,
                 source_id=promo.id,
                 label=promo.name,
-                amount=-application.saving,
-                kind=promo.kind.value,
-                kind_label=promo.kind.label,
+                amount=-saving,
+                kind=kind.value,
+                kind_label=kind_label,
                 touches=application.touches,
             )
         )
-        for touch in application.touches:
-            line_promotions[touch.line_key].append(
-                LinePromotion(promo.id, promo.name, promo.kind, promo.kind.label, touch.units, touch.reward_units, touch.amount)
-            )
-    line_discount = items.discount_by_line()
     after_items = {line.key: line.amount - line_discount.get(line.key, 0) for line in lines}
-    after_item_promotions = subtotal - items.saving
+    after_item_promotions = subtotal - item_discount
 
     # 3. Order promotions.
     orders = apply_order_promotions(after_item_promotions, order_promotions)
@@ -443,7 +450,7 @@ def quote(cart: Cart, context: Context) -> Quote:
     return Quote(
         lines=quote_lines,
         subtotal=subtotal,
-        item_discount=items.saving,
+        item_discount=item_discount,
         after_item_promotions=after_item_promotions,
         order_discount=orders.discount,
         after_order_promotions=after_order_promotions,

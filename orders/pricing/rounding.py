@@ -68,7 +68,7 @@ def allocate(total: int, weights: Sequence[int]) -> list[int]:
     """
     if total < 0:
         raise ValueError("allocate() spreads a non-negative amount")
-    if any(w < 0 for w in weights):
+    if weights and min(weights) < 0:
         raise ValueError("weights are non-negative")
     whole = sum(weights)
     if total == 0:
@@ -76,9 +76,10 @@ def allocate(total: int, weights: Sequence[int]) -> list[int]:
     if whole == 0:
         raise ValueError("cannot spread an amount over zero weights")
     parts = [total * w // whole for w in weights]
-    remainders = [total * w % whole for w in weights]
     left = total - sum(parts)
-    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], -weights[i], i))
-    for i in order[:left]:
-        parts[i] += 1
+    if left:
+        # (It runs for every group a 任選 forms across lines: sorting plain tuples, no key function.)
+        ranked = sorted([(-(total * w % whole), -w, i) for i, w in enumerate(weights)])
+        for _, _, i in ranked[:left]:
+            parts[i] += 1
     return parts

@@ -92,7 +92,8 @@ def compute_tax(
     if policy.mode is TaxMode.PER_PRODUCT:
         taxed = tuple(LineTax(line.line_key, line.base, tax_added(line.base, rate)) for line in lines if line.taxable)
         amount = sum(line.amount for line in taxed)
-        parts = " + ".join(f"round({line.base} × {_pct(rate)})" for line in taxed) or "0"
+        pct = _pct(rate)
+        parts = " + ".join(f"round({line.base} × {pct})" for line in taxed) or "0"
         formula = f"{parts} = {amount}"
         return TaxResult(policy.mode, rate, sum(line.base for line in taxed), amount, True, formula, taxed)
     return TaxResult(policy.mode, rate, 0, 0, False, "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -200,6 +201,93 @@ class TwinsTests:
         assert twins[3] is None
         assert len({twins[1], twins[4], twins[5], twins[7], twins[8], twins[9]}) == 6
         assert apply_item_promotions(self.LINES, promotions).applications == exhaustive_item_promotions(self.LINES, promotions)
+
+
+@st.composite
+def twins_and_others(draw):
+    """2-4 twins of one kind with terms that outdo one another or tie, and up to 3 other promotions."""
+    kind = draw(st.sampled_from(["bxgy", "bundle", "pick"]))
+    target, other_target = draw(everything_or), draw(everything_or)
+    ids = draw(st.lists(st.integers(1, 30), min_size=2, max_size=4, unique=True))
+    chosen = []
+    for promo_id in ids:
+        if kind == "bxgy":
+            chosen.append(BuyXGetY(id=promo_id, name="x", buy=2, get=1, target=target,
+                                   percent_off=draw(st.sampled_from([Decimal(100), Decimal(50), Decimal("50.5"), Decimal(1)]))))
+        elif kind == "bundle":
+            chosen.append(Bundle(id=promo_id, name="b", a=target, b=other_target,
+                                 discount=draw(st.sampled_from([0, 100, 198, 199, 200, 250]))))
+        else:
+            chosen.append(PickAny(id=promo_id, name="p", size=2, price=900, target=target))
+    others = draw(st.lists(st.sampled_from(range(31, 40)), max_size=3, unique=True))
+    for promo_id in others:
+        chosen.append(BuyXGetY(id=promo_id, name="o", buy=1, get=1, percent_off=Decimal(50), target=draw(everything_or))
+                      if promo_id % 2 else PickAny(id=promo_id, name="o", size=3, price=draw(st.integers(0, 2000)),
+                                                   target=draw(everything_or)))
+    return chosen
+
+
+class OutdoneTwinsTests:
+    """A twin that another always outdoes (the same units, at least the same saving, and first among equals
+    or strictly more) is left out of the search; the result must stay the plain search's, ties included."""
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(small_carts(), twins_and_others())
+    def test_leaving_them_out_gives_the_plain_search_result(self, lines, promotions):
+        assert apply_item_promotions(lines, promotions).applications == exhaustive_item_promotions(lines, promotions)
+
+    @staticmethod
+    def outdone(lines, promotions):
+        priced = sorted(lines, key=lambda l: (-l.unit_price, l.key))
+        return engine._Engine(sorted(promotions, key=lambda p: p.id), priced).outdone
+
+    def test_a_lower_id_that_can_tie_is_kept(self):
+        """50 % and 50.5 % off a NT$99 unit round to the same dollars: the lower id (50 %) can win a tie."""
+        lines = (
+            CartLine(key="A", name="A", unit_price=99, quantity=1, product_id=1),
+            CartLine(key="B", name="B", unit_price=1990, quantity=2, product_id=2),
+        )
+        promotions = [
+            BuyXGetY(id=1, name="50", buy=2, get=1, percent_off=Decimal(50)),
+            BuyXGetY(id=2, name="50.5", buy=2, get=1, percent_off=Decimal("50.5")),
+            BuyXGetY(id=3, name="100", buy=2, get=1, percent_off=Decimal(100)),
+        ]
+        # 100 % outdoes both strictly (NT$99 × 49.5 % is more than a dollar); 50.5 % doesn't outdo 50 %.
+        assert self.outdone(lines, promotions) == {1, 2}
+        assert self.outdone(lines, promotions[:2]) == set()
+        for chosen in (promotions, promotions[:2]):
+            result = apply_item_promotions(lines, chosen)
+            assert result.applications == exhaustive_item_promotions(lines, chosen)
+        assert apply_item_promotions(lines, promotions[:2]).applications[0].promotion.id == 1
+
+    def test_amounts_off_a_pair_outdo_only_when_no_pair_is_worth_the_smaller_amount(self):
+        cheap = (
+            CartLine(key="A", name="A", unit_price=99, quantity=2, product_id=1),
+            CartLine(key="B", name="B", unit_price=99, quantity=2, product_id=2),
+        )
+        dear = tuple(replace(line, unit_price=300) for line in cheap)
+        first, second = Target(product_ids={1}), Target(product_ids={2})
+        promotions = [
+            Bundle(id=1, name="200", a=first, b=second, discount=200),
+            Bundle(id=2, name="250", a=first, b=second, discount=250),
+            Bundle(id=3, name="100", a=first, b=second, discount=100),
+        ]
+        assert self.outdone(cheap, promotions) == {3}  # a pair of NT$198: 200 and 250 off tie
+        assert self.outdone(dear, promotions) == {1, 3}
+        for lines in (cheap, dear):
+            result = apply_item_promotions(lines, promotions)
+            assert result.applications == exhaustive_item_promotions(lines, promotions)
+        assert [a.promotion.id for a in apply_item_promotions(cheap, promotions).applications] == [1]
+        assert [a.promotion.id for a in apply_item_promotions(dear, promotions).applications] == [2]
+
+    def test_the_same_terms_keep_the_lowest_id_and_the_outdone_still_get_their_notice(self):
+        lines = (CartLine(key="A", name="A", unit_price=990, quantity=4, product_id=1),)
+        promotions = [PickAny(id=5, name="p5", size=2, price=900), PickAny(id=2, name="p2", size=2, price=900)]
+        assert self.outdone(lines, promotions) == {5}
+        result = apply_item_promotions(lines, promotions)
+        assert result.applications == exhaustive_item_promotions(lines, promotions)
+        assert [a.promotion.id for a in result.applications] == [2]
+        assert [(n.source_id, n.code) for n in result.notices] == [(5, "promotion.outbid")]
 
 
 class BudgetTests:
