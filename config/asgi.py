@@ -8,7 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
 from django.core.asgi import get_asgi_application
-from django.core.handlers.asgi import ASGIHandler
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.urls import set_script_prefix
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
@@ -27,27 +29,51 @@ WEBHOOK_PREFIX = "/webhooks/"
 class WebhookHandler(ASGIHandler):
     """Django's ASGI handler for the webhook routes, made cheap per request (benchmark 1, docs/benchmarks.md).
 
-    - The middleware chain and the view run synchronously, in one call, as under WSGI. (Django's async
-      handler runs each hook of each classic middleware through its own thread hand-off: about 20 per
-      request with this project's 10 middlewares, most of a webhook's cost.) Same middleware, same headers.
-    - That call runs on a few long-lived threads (WEBHOOK_THREADS) that keep their database connection
-      between requests: connecting to PostgreSQL costs about 5 ms, more than the webhook's own work. The
-      standard handler runs each request in a thread of its own, which is why CONN_MAX_AGE stays 0 there.
-      Connections are bounded: one per thread.
+    - Each request is one call on a thread, as under WSGI: the request is built, the middleware chain and the
+      view run synchronously (same middleware, same headers), the response comes back. Django's async handler
+      hands off to a thread for each hook of each classic middleware (about 20 per request with this project's
+      10 middlewares), for the request_started and request_finished signals, and starts a new thread per
+      request for them (its ThreadSensitiveContext): most of a webhook's cost.
+    - Those threads are a few long-lived ones (WEBHOOK_THREADS) that keep their database connection between
+      requests: connecting to PostgreSQL costs about 5 ms, more than the webhook's own work. The standard
+      handler runs each request in a thread of its own, which is why CONN_MAX_AGE stays 0 there. Connections
+      are bounded: one per thread, checked before each request (`keep_working_connections`).
+    - So request_started and request_finished are not sent for webhooks: their receivers are Django's
+      connection housekeeping (which would close the kept connection: CONN_MAX_AGE is 0), replaced here by
+      that check, and the debug query log.
     """
 
     def __init__(self):
         self.executor = ThreadPoolExecutor(max_workers=settings.WEBHOOK_THREADS, thread_name_prefix="webhooks")
         super().__init__()
+        self._respond_in_thread = sync_to_async(self._respond, thread_sensitive=False, executor=self.executor)
 
     def load_middleware(self, is_async=False):
         super().load_middleware(is_async=False)  # the synchronous chain, as a WSGI server would build it
-        self._sync_chain = self._middleware_chain
-        self._middleware_chain = sync_to_async(self._run_sync_chain, thread_sensitive=False, executor=self.executor)
 
-    def _run_sync_chain(self, request):
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"Webhooks are HTTP, not {scope['type']}.")
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        try:
+            response = await self._respond_in_thread(scope, body_file)
+        finally:
+            body_file.close()
+        await self.send_response(response, send)
+
+    def _respond(self, scope, body_file):
         keep_working_connections()
-        return self._sync_chain(request)
+        set_script_prefix(get_script_prefix(scope))
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            return error_response
+        try:
+            return self.get_response(request)  # the middleware chain, the view; 4xx/5xx logged as usual
+        finally:
+            request.close()  # what response.close() would do for a webhook, without request_finished
 
 
 webhook_asgi_app = WebhookHandler()
