@@ -1,6 +1,6 @@
 """Benchmark 1: webhook ingestion under load.
 
-    .venv/bin/python bench/webhooks.py [--rates 200,400,800,1200] [--seconds 10] [--web-processes 2] [--worker-concurrency 4]
+    .venv/bin/python bench/webhooks.py [--rates 200,400,800,1200] [--seconds 10] [--web-processes 2] [--worker-concurrency 6]
 
 Starts, on this machine: daphne (the app, `bench.settings`; `--web-processes` processes accepting from one shared
 listening socket, as production runs them: docs/scaling.md), a Celery worker (prefork) on Redis, both on the
@@ -452,7 +452,7 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=2000, help="per platform")
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections of the load generator")
     parser.add_argument("--web-processes", type=int, default=2, help="daphne processes sharing the port")
-    parser.add_argument("--worker-concurrency", type=int, default=4, help="Celery prefork processes")
+    parser.add_argument("--worker-concurrency", type=int, default=6, help="Celery prefork processes (3 per core: they wait on PostgreSQL)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
