@@ -1,6 +1,6 @@
 """Benchmark 1: webhook ingestion under load.
 
-    .venv/bin/python bench/webhooks.py [--rates 200,400,800,1200] [--seconds 10] [--web-processes 2] [--worker-concurrency 6]
+    .venv/bin/python bench/webhooks.py [--rates 200,400,800,1200] [--seconds 10] [--web-processes 2] [--worker-concurrency 6] [--worker-nice 0]
 
 Starts, on this machine: daphne (the app, `bench.settings`; `--web-processes` processes accepting from one shared
 listening socket, as production runs them: docs/scaling.md), a Celery worker (prefork) on Redis, both on the
@@ -453,6 +453,10 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections of the load generator")
     parser.add_argument("--web-processes", type=int, default=2, help="daphne processes sharing the port")
     parser.add_argument("--worker-concurrency", type=int, default=6, help="Celery prefork processes (3 per core: they wait on PostgreSQL)")
+    parser.add_argument(
+        "--worker-nice", type=int, default=0,
+        help="run the worker at this CPU niceness (e.g. 10: the ACKs get the cores first when both compete)",
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
@@ -472,7 +476,8 @@ def main() -> int:
         for n in range(args.web_processes)
     ]
     worker = start(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info", "--pool", "prefork", "-c", str(args.worker_concurrency),
+        [*(["nice", "-n", str(args.worker_nice)] if args.worker_nice else []),
+         sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info", "--pool", "prefork", "-c", str(args.worker_concurrency),
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", "bench@%h"],
         logs / "worker.log",
         DB_CONN_MAX_AGE="600",  # worker processes are long-lived: keep their connection
@@ -514,7 +519,7 @@ def report(args, result: dict, checks: dict) -> None:
     print("\n== Benchmark 1: webhook ingestion ==")
     print("machine:", ", ".join(f"{k} {v}" for k, v in machine().items()))
     print(
-        f"set-up: daphne ({args.web_processes} process{'es' if args.web_processes > 1 else ''} sharing one listening socket) + celery worker (prefork x{args.worker_concurrency}) + PostgreSQL + Redis on this machine; "
+        f"set-up: daphne ({args.web_processes} process{'es' if args.web_processes > 1 else ''} sharing one listening socket) + celery worker (prefork x{args.worker_concurrency}{f', nice {args.worker_nice}' if args.worker_nice else ''}) + PostgreSQL + Redis on this machine; "
         f"load generator in another process over loopback, {args.connections} keep-alive connections; Messenger and LINE "
         f"alternately, 1-3 events per delivery (text 70-80%, postbacks, read/delivery receipts, follows), "
         f"{args.duplicates:.0%} of deliveries sent twice; {args.customers} customers per platform with existing chats; "

@@ -1,6 +1,7 @@
 """Celery application. Without REDIS_URL, tasks run in-process (eager); see settings."""
 import os
 
+from billiard.process import current_process
 from celery import Celery
 from celery.signals import task_postrun, task_prerun, worker_process_init
 
@@ -20,8 +21,9 @@ _keeps_connections = False
 
 @worker_process_init.connect
 def _worker_process_keeps_connections(**kwargs) -> None:
+    # The solo pool sends this signal too, from the main process: only a prefork pool's process keeps.
     global _keeps_connections
-    _keeps_connections = True
+    _keeps_connections = current_process().name != "MainProcess"
 
 
 @task_prerun.connect

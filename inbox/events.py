@@ -187,7 +187,7 @@ def publish_on_commit(event: dict) -> None:
     # Composed SQL (integrations.sql) rather than `create()`: once per inbound message.
     [(seq,)] = sql.insert_returning([InboxEvent(payload=event)])
     numbered = {**event, "seq": seq}
-    transaction.on_commit(lambda: publish(numbered))
+    transaction.on_commit(lambda: publish(numbered), robust=True)
 
 
 def publish(event: dict) -> None:

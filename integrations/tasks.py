@@ -55,12 +55,18 @@ def webhook_receipt_process(receipt_ids: int | list[int]) -> str:
 def _process_together(ids: list[int], handler, channels: dict[int, Channel]) -> list[str]:
     with transaction.atomic():
         locked = receipts.lock_for_processing(ids)
-        outcomes, processed = [], []
+        outcomes, processed, work = [], [], []
         for receipt_id in ids:
-            outcome = _handle(locked.get(receipt_id), handler, channels)
+            outcome, events = _events_of(locked.get(receipt_id), channels)
             outcomes.append(outcome)
             if outcome == "processed":
                 processed.append(receipt_id)
+                work += events
+        # Every batch takes the conversations' row locks in the same order (by channel, then sender), so two
+        # workers' batches never wait for each other in a cycle (a deadlock PostgreSQL would break after a second
+        # by failing one batch). The sort is stable: one sender's events keep their order.
+        for channel, event in sorted(work, key=lambda item: (item[0].pk, item[1].user_id or "")):
+            handler(channel=channel, event=event)
         receipts.mark_processed(processed, at=timezone.now())
     return outcomes
 
@@ -68,7 +74,9 @@ def _process_together(ids: list[int], handler, channels: dict[int, Channel]) -> 
 def _process_alone(receipt_id: int, handler, channels: dict[int, Channel]) -> str:
     try:
         with transaction.atomic():
-            outcome = _handle(receipts.lock_for_processing([receipt_id]).get(receipt_id), handler, channels)
+            outcome, events = _events_of(receipts.lock_for_processing([receipt_id]).get(receipt_id), channels)
+            for channel, event in events:
+                handler(channel=channel, event=event)
             if outcome == "processed":
                 receipts.mark_processed([receipt_id], at=timezone.now())
     except Exception:  # kept on the row for a person and for the sweep; never lost
@@ -80,18 +88,17 @@ def _process_alone(receipt_id: int, handler, channels: dict[int, Channel]) -> st
     return outcome
 
 
-def _handle(receipt: WebhookReceipt | None, handler, channels: dict[int, Channel]) -> str:
-    """Give a locked receipt's events to the inbox (in the caller's transaction); its outcome."""
+def _events_of(receipt: WebhookReceipt | None, channels: dict[int, Channel]) -> tuple[str, list[tuple[Channel, object]]]:
+    """A locked receipt's outcome, and its (channel, event) pairs for the inbox when it is to be processed."""
     if receipt is None or receipt.status in (WebhookReceipt.Status.PROCESSED, WebhookReceipt.Status.REJECTED):
-        return "skipped"  # gone, done, or being processed by another run right now
+        return "skipped", []  # gone, done, or being processed by another run right now
     if receipt.channel_id is None:
         WebhookReceipt.objects.filter(pk=receipt.pk).update(status=WebhookReceipt.Status.IGNORED)
-        return "ignored"
+        return "ignored", []
     if receipt.channel_id not in channels:
         channels[receipt.channel_id] = receipts.channel_get(receipt.channel_id)
-    for event in PARSERS[Platform(receipt.platform)](json.loads(receipt.body)):
-        handler(channel=channels[receipt.channel_id], event=event)
-    return "processed"
+    channel = channels[receipt.channel_id]
+    return "processed", [(channel, event) for event in PARSERS[Platform(receipt.platform)](json.loads(receipt.body))]
 
 
 @shared_task(name="integrations.tasks.webhook_receipts_sweep")

@@ -60,7 +60,7 @@ def contact_and_conversation(channel: Channel, user_id: str) -> tuple[Contact, C
     conversation, _ = Conversation.objects.get_or_create(contact=contact, defaults={"channel": channel})
     conversation.contact = contact
     if created:
-        transaction.on_commit(lambda: _fetch_profile(contact.pk))
+        transaction.on_commit(lambda: _fetch_profile(contact.pk), robust=True)
     return contact, conversation, created
 
 
@@ -131,7 +131,7 @@ def _on_inbound(channel: Channel, event: InboundEvent) -> None:
     summary.channel, summary.contact = channel, contact
     events.publish_on_commit(events.message_added(message, conversation_created=is_new, conversation=summary))
     if any(a.content_id for a in event.attachments):
-        transaction.on_commit(lambda: _fetch_media(message.pk))
+        transaction.on_commit(lambda: _fetch_media(message.pk), robust=True)
 
 
 def _on_echo(channel: Channel, event: InboundEvent) -> None:

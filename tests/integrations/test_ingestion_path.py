@@ -8,7 +8,7 @@ import json
 import pytest
 from celery.signals import task_prerun
 from channels.testing import HttpCommunicator
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from inbox.models import Message
@@ -287,6 +287,37 @@ class WorkerConnectionTests:
             task_prerun.send(sender=webhook_receipt_process, task_id="t2", task=webhook_receipt_process, args=(), kwargs={})
             assert connection.connection is None  # dropped before the task, which then reconnects
             assert WebhookReceipt.objects.count() == 0
+
+    def test_a_solo_pool_does_not_make_the_process_keep_its_connections(self, monkeypatch):
+        """The solo pool sends worker_process_init too, from the main process (found by review: the in-process
+        test worker of tests/integrations/test_celery_worker.py left every later test keeping connections)."""
+        from celery.concurrency.solo import TaskPool
+
+        import config.celery
+
+        monkeypatch.setattr(config.celery, "_keeps_connections", False)
+        TaskPool()  # what `celery worker --pool solo` and start_worker(pool="solo") build
+        assert config.celery._keeps_connections is False
+
+    def test_after_commit_work_of_an_event_never_stops_the_rest_of_its_batch(self, messenger_channel):
+        """A task's receipts share one transaction: Django stops at the first after-commit callback that raises
+        unless it is robust, so every callback the inbox registers for an event (live event, profile and media
+        fetches, whose .delay() can fail with the broker) must be (found by review)."""
+        from datetime import datetime, timezone as tz
+
+        from inbox.services.ingest import ingest_event
+        from integrations.base import Attachment, EventKind, InboundEvent, MessageKind, Platform
+
+        event = InboundEvent(
+            platform=Platform.MESSENGER, kind=EventKind.MESSAGE, channel_key=messenger_channel.external_id, user_id="6000000000009301",
+            dedupe_key="m_hooks", message_id="m_hooks", message_kind=MessageKind.IMAGE, text="",
+            attachments=(Attachment(type="image", content_id="c1"),), timestamp=datetime.now(tz.utc), raw={},
+        )
+        with pytest.raises(RuntimeError), transaction.atomic():  # rolled back: the callbacks never run
+            ingest_event(channel=messenger_channel, event=event)
+            hooks = connection.run_on_commit
+            assert len(hooks) == 3 and all(robust for _, _, robust in hooks)  # profile, live event, media
+            raise RuntimeError
 
     def test_elsewhere_the_connection_is_closed_after_each_task(self):
         from celery.signals import task_postrun
