@@ -1,7 +1,11 @@
 """Database helpers shared by tests."""
 from __future__ import annotations
 
-from django.db import transaction
+from contextlib import contextmanager
+
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections, transaction
 
 
 class _Rollback(Exception):
@@ -16,3 +20,16 @@ def in_rollback(fn) -> None:
             raise _Rollback
     except _Rollback:
         pass
+
+
+@contextmanager
+def wsgi_application():
+    """Django's WSGI handler, minus what Django's test client also turns off: closing the database connection
+    around each request (it would end the test's transaction)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)

@@ -6,8 +6,6 @@ tests/orders/test_images.py.)"""
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 from dataclasses import replace
 
 import pytest
@@ -17,6 +15,7 @@ from PIL import Image
 
 from inbox import images
 from inbox.images import ImageRefused, ImageRules, Problem
+from tests.images import png_claiming, reopened
 
 RULES = ImageRules(formats={"JPEG": images.JPEG, "PNG": images.PNG, "WEBP": images.WEBP}, max_bytes=64 * 1024, max_pixels=1_000_000)
 
@@ -25,22 +24,6 @@ def encoded(fmt: str, size=(40, 30), mode: str = "RGB", color=(200, 30, 30), **s
     out = io.BytesIO()
     Image.new(mode, size, color).save(out, format=fmt, **save)
     return out.getvalue()
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A few hundred bytes whose PNG header claims width x height pixels: a decompression bomb's header."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 1024)) + chunk(b"IEND", b"")
-
-
-def reopened(clean: images.CleanImage) -> Image.Image:
-    image = Image.open(io.BytesIO(clean.data))
-    image.load()
-    return image
 
 
 def problem(call) -> Problem:

@@ -3,8 +3,6 @@ hidden payloads, within the byte and pixel limits. HEIC files are made here with
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,6 +12,7 @@ from PIL import Image
 
 from orders import images
 from orders.images import ImageRejected
+from tests.images import png_claiming, reopened
 
 
 def encoded(fmt: str, size=(40, 30), mode: str = "RGB", color=(200, 30, 30), **save) -> bytes:
@@ -31,22 +30,6 @@ def heic(size=(64, 48), mode: str = "RGB", color=(20, 120, 220), **save) -> byte
 
 def upload(data: bytes, name: str = "photo.heic", content_type: str = "image/heic") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type=content_type)
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims width x height (a decompression bomb's header)."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 1024)) + chunk(b"IEND", b"")
-
-
-def reopened(clean: images.CleanImage) -> Image.Image:
-    image = Image.open(io.BytesIO(clean.data))
-    image.load()
-    return image
 
 
 class HeicTests:

@@ -11,9 +11,6 @@ import os
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings as hypothesis_settings
 from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
@@ -27,6 +24,7 @@ from schemathesis.checks import (
 )
 
 from tests import factories
+from tests.db import wsgi_application
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "5"))
 # Every check for every app's operations. Random ids rarely reach real rows, so tests/orders/api/ and
@@ -37,15 +35,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 @pytest.fixture
 def wsgi_app():
-    """Django's WSGI handler, minus what Django's test client also turns off: closing the database
-    connection after each request (it would end the test's transaction)."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield get_wsgi_application()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+    with wsgi_application() as app:
+        yield app
 
 
 @pytest.fixture
@@ -66,13 +57,8 @@ def operations():
     """Every operation of the schema, read once at collection (the schema view touches no database).
     Schemathesis's own pytest integration (`from_fixture`) doesn't run on pytest 9, so the test drives
     Hypothesis itself, one test per operation."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        loaded = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+    with wsgi_application() as app:
+        loaded = schemathesis.openapi.from_wsgi("/api/schema/", app)
     return sorted(result.ok().label for result in loaded.get_all_operations())
 
 

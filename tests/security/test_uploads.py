@@ -10,9 +10,7 @@ upload route has to be added here (test_every_upload_route_is_covered fails unti
 from __future__ import annotations
 
 import io
-import struct
 import time
-import zlib
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,7 @@ from orders import confirmation
 from tests import factories
 from tests.orders.public.factories import make_order
 from tests.security.routes import all_routes
+from tests.images import png_claiming
 
 pytestmark = pytest.mark.django_db
 
@@ -46,16 +45,6 @@ def gif() -> bytes:
     out = io.BytesIO()
     Image.new("P", (10, 10)).save(out, "GIF")
     return out.getvalue()
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A few hundred bytes whose header claims width x height pixels: a decompression bomb's header."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 4096)) + chunk(b"IEND", b"")
 
 
 def zip_bytes() -> bytes:

@@ -13,15 +13,13 @@ import io
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from PIL import Image
 from rest_framework.authtoken.models import Token
 from werkzeug.test import Client
 
 from orders.models import Gift, OrderTag, Variant
 from tests import factories
+from tests.db import wsgi_application
 
 pytestmark = pytest.mark.django_db
 
@@ -30,15 +28,8 @@ HUGE = 2**70  # beyond the database's integer range
 
 @pytest.fixture
 def wsgi():
-    """Django's WSGI handler; its per-request connection closing is off (it would end the test's
-    transaction), as Django's own test client does."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield get_wsgi_application()
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
+    with wsgi_application() as app:
+        yield app
 
 
 class Api:
