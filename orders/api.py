@@ -95,7 +95,16 @@ def not_found(what: str) -> dict:
     return {404: OpenApiResponse(DetailSerializer, description=f"No such {what}.")}
 
 
-# The base of the quick order's views: shop staff only, the services' errors answered as the module says.
+def found(row):
+    """`row`, or a 404 when the selector found nothing (None)."""
+    if row is None:
+        raise Http404
+    return row
+
+
+# The base of the quick order's views: shop staff only, the services' errors answered as the module says,
+# every operation under the schema's "quick order" tag (inherited, so no view repeats it).
+@extend_schema(tags=["quick order"])
 class OrdersApi(APIView):
     permission_classes = [IsInboxStaff]
 
@@ -129,6 +138,10 @@ class OrdersApi(APIView):
         serializer = serializer_class(data=self.request.data if data is None else data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+    def params(self, serializer_class: type[serializers.Serializer]) -> dict:
+        """The query parameters checked by `serializer_class` (a 400 {"<parameter>": ["..."]} otherwise)."""
+        return self.validated(serializer_class, self.request.query_params)
 
 
 # A write in the house's one shape (the inbox's `ConversationActionApi` is the model): the body checked by
@@ -361,7 +374,6 @@ class QuoteCustomDiscountInputSerializer(serializers.Serializer):
         ref_name = "QuoteCustomDiscountInput"
 
 
-@extend_schema(tags=["quick order"])
 class QuoteCreateApi(OrdersActionApi):
     class InputSerializer(serializers.Serializer):
         lines = QuoteLineInputSerializer(many=True, max_length=pricing.MAX_LINES)
@@ -504,7 +516,6 @@ class SearchFilterSerializer(serializers.Serializer):
         ref_name = "CatalogSearchFilter"
 
 
-@extend_schema(tags=["quick order"])
 class ProductListApi(OrdersApi):
     @extend_schema(
         summary="Products to add to an order, searched by name, SKU or tag",
@@ -512,7 +523,7 @@ class ProductListApi(OrdersApi):
         responses={200: ProductSerializer(many=True), 400: bad_query(), **STAFF_ONLY},
     )
     def get(self, request):
-        params = self.validated(SearchFilterSerializer, request.query_params)
+        params = self.params(SearchFilterSerializer)
         products = selectors.product_list(q=params["q"], limit=params["limit"])
         return Response(ProductSerializer(products, many=True).data)
 
@@ -531,7 +542,6 @@ class GiftSerializer(serializers.Serializer):
         return gift.image.url if gift.image else ""
 
 
-@extend_schema(tags=["quick order"])
 class GiftListApi(OrdersApi):
     @extend_schema(
         summary="Gifts (added at NT$0)",
@@ -539,7 +549,7 @@ class GiftListApi(OrdersApi):
         responses={200: GiftSerializer(many=True), 400: bad_query(), **STAFF_ONLY},
     )
     def get(self, request):
-        params = self.validated(SearchFilterSerializer, request.query_params)
+        params = self.params(SearchFilterSerializer)
         gifts = selectors.gift_list(q=params["q"])[: params["limit"]]
         return Response(GiftSerializer(gifts, many=True).data)
 
@@ -571,7 +581,6 @@ class DeliveryMethodSerializer(serializers.Serializer):
         return DELIVERY_RULES[DeliveryType(method.type)].cross_border
 
 
-@extend_schema(tags=["quick order"])
 class DeliveryMethodListApi(OrdersApi):
     @extend_schema(
         summary="Delivery methods the shop offers (never hidden ones)",
@@ -595,7 +604,6 @@ class PaymentMethodSerializer(serializers.Serializer):
         return method.type in PAY_AT_PICKUP
 
 
-@extend_schema(tags=["quick order"])
 class PaymentMethodListApi(OrdersApi):
     class FilterSerializer(serializers.Serializer):
         delivery = serializers.IntegerField(
@@ -615,7 +623,7 @@ class PaymentMethodListApi(OrdersApi):
         },
     )
     def get(self, request):
-        params = self.validated(self.FilterSerializer, request.query_params)
+        params = self.params(self.FilterSerializer)
         delivery = None
         if "delivery" in params:
             delivery = DeliveryMethod.objects.filter(pk=params["delivery"], is_hidden=False).first()
@@ -639,7 +647,6 @@ class StoreSerializer(serializers.Serializer):
         ref_name = "Store"
 
 
-@extend_schema(tags=["quick order"])
 class StoreListApi(OrdersApi):
     class FilterSerializer(serializers.Serializer):
         chain = serializers.ChoiceField(choices=StoreChain.choices)
@@ -657,7 +664,7 @@ class StoreListApi(OrdersApi):
         responses={200: StoreSerializer(many=True), 400: bad_query(), **STAFF_ONLY},
     )
     def get(self, request):
-        params = self.validated(self.FilterSerializer, request.query_params)
+        params = self.params(self.FilterSerializer)
         stores = store_directory().search(chain=params["chain"], q=params["q"], limit=params["limit"])
         return Response(StoreSerializer(stores, many=True).data)
 
@@ -665,7 +672,6 @@ class StoreListApi(OrdersApi):
 # --- Invoice --------------------------------------------------------------------------------------------
 
 
-@extend_schema(tags=["quick order"])
 class InvoiceValidateApi(OrdersActionApi):
     class InputSerializer(serializers.Serializer):
         type = serializers.ChoiceField(choices=InvoiceType.choices)
@@ -707,17 +713,7 @@ class InvoiceValidateApi(OrdersActionApi):
 
     def act(self, *, data, user):
         invoice = validate_invoice(**data, currency=CommerceSettings.load().currency)
-        return self.OutputSerializer(
-            {
-                "type": invoice.type.value,
-                "carrier_type": invoice.carrier_type.value,
-                "carrier_number": invoice.carrier_number,
-                "business_number": invoice.business_number,
-                "company_title": invoice.company_title,
-                "love_code": invoice.love_code,
-                "summary": invoice.summary(),
-            }
-        ).data
+        return self.OutputSerializer(invoice.as_dict()).data
 
 
 # --- Orders and drafts ----------------------------------------------------------------------------------
@@ -801,7 +797,6 @@ class ConflictSerializer(serializers.Serializer):
         ref_name = "OrderConflict"
 
 
-@extend_schema(tags=["quick order"])
 class OrderCreateApi(OrdersActionApi):
     creates = True
 
@@ -840,17 +835,13 @@ class OrderCreateApi(OrdersActionApi):
         return OrderOutputSerializer(services.place_order(conversation=conversation, actor=user, draft=data["draft"])).data
 
 
-@extend_schema(tags=["quick order"])
 class OrderDetailApi(OrdersApi):
     @extend_schema(
         summary="An order as it was placed (snapshots)",
         responses={200: OrderOutputSerializer, **STAFF_ONLY, **not_found("order")},
     )
     def get(self, request, order_id: int):
-        order = selectors.order_get(order_id)
-        if order is None:
-            raise Http404
-        return Response(OrderOutputSerializer(order).data)
+        return Response(OrderOutputSerializer(found(selectors.order_get(order_id))).data)
 
 
 class DraftEditorSerializer(serializers.Serializer):
@@ -886,7 +877,6 @@ DRAFT_CONFLICT = {
 }
 
 
-@extend_schema(tags=["quick order"])
 class OrderDraftApi(OrdersActionApi):
     class InputSerializer(serializers.Serializer):
         data = serializers.DictField()
@@ -927,7 +917,6 @@ class OrderDraftApi(OrdersActionApi):
         return services.draft_state(conversation=conversation, actor=user)
 
 
-@extend_schema(tags=["quick order"])
 class OrderDraftEditingApi(OrdersActionApi):
     class InputSerializer(serializers.Serializer):
         editing = serializers.BooleanField(help_text="true: claim (or renew) editing; false: release it.")
@@ -959,10 +948,12 @@ class OrderDraftEditingApi(OrdersActionApi):
         return services.draft_state(conversation=conversation, actor=user)
 
 
+# A `pricing.CouponOption`: its coupon's id, code and label beside the judgement. (A comment: the schema would
+# show a docstring.)
 class CouponOptionSerializer(serializers.Serializer):
-    coupon_id = serializers.IntegerField()
-    code = serializers.CharField()
-    label = serializers.CharField()
+    coupon_id = serializers.IntegerField(source="coupon.id")
+    code = serializers.CharField(source="coupon.code")
+    label = serializers.CharField(source="coupon.label")
     usable = serializers.BooleanField()
     discount = serializers.IntegerField()
     reasons = NoticeSerializer(many=True)
@@ -971,7 +962,6 @@ class CouponOptionSerializer(serializers.Serializer):
         ref_name = "CouponOption"
 
 
-@extend_schema(tags=["quick order"])
 class CustomerCouponListApi(OrdersApi):
     class FilterSerializer(serializers.Serializer):
         conversation = serializers.IntegerField(
@@ -993,32 +983,15 @@ class CustomerCouponListApi(OrdersApi):
         },
     )
     def get(self, request, customer_id: int):
-        params = self.validated(self.FilterSerializer, request.query_params)
-        customer = customer_selectors.customer_get(customer_id)
-        if customer is None:
-            raise Http404
+        params = self.params(self.FilterSerializer)
+        customer = found(customer_selectors.customer_get(customer_id))
         draft = {}
         if "conversation" in params:
             draft = services.draft_state(conversation=access_conversation(request.user, params["conversation"]), actor=request.user)["data"]
         options = services.coupon_options_for(customer=customer, draft=draft, now=timezone.now())
         if not params["all"]:
             options = [o for o in options if o.usable]
-        return Response(
-            CouponOptionSerializer(
-                [
-                    {
-                        "coupon_id": o.coupon.id,
-                        "code": o.coupon.code,
-                        "label": o.coupon.label,
-                        "usable": o.usable,
-                        "discount": o.discount,
-                        "reasons": o.reasons,
-                    }
-                    for o in options
-                ],
-                many=True,
-            ).data
-        )
+        return Response(CouponOptionSerializer(options, many=True).data)
 
 
 # --- Custom product images ------------------------------------------------------------------------------
@@ -1039,7 +1012,6 @@ class CustomImageSerializer(serializers.Serializer):
         return image.file.url
 
 
-@extend_schema(tags=["quick order"])
 class CustomImageCreateApi(OrdersActionApi):
     parser_classes = [MultiPartParser, FormParser]
     creates = True
@@ -1084,7 +1056,6 @@ class OrderTagSerializer(serializers.Serializer):
         ref_name = "OrderTag"
 
 
-@extend_schema(tags=["quick order"])
 class OrderTagListApi(OrdersActionApi):
     """Staff list the saved tags and save a typed one for reuse; deleting is for administrators."""
 
@@ -1120,15 +1091,11 @@ class OrderTagListApi(OrdersActionApi):
         return OrderTagSerializer(services.save_order_tag(name=data["name"], actor=user)).data
 
 
-@extend_schema(tags=["quick order"])
 class OrderTagDetailApi(OrdersApi):
     permission_classes = [IsInboxAdminOrReadOnly]
 
     def _tag(self, tag_id: int) -> OrderTag:
-        tag = OrderTag.objects.filter(pk=tag_id).first() if tag_id <= MAX_ID else None
-        if tag is None:
-            raise Http404
-        return tag
+        return found(OrderTag.objects.filter(pk=tag_id).first() if tag_id <= MAX_ID else None)
 
     @extend_schema(summary="A saved order tag", responses={200: OrderTagSerializer, **STAFF_ONLY, **not_found("saved tag")})
     def get(self, request, tag_id: int):

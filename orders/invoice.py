@@ -92,6 +92,18 @@ class Invoice:
     company_title: str = ""
     love_code: str = ""
 
+    def as_dict(self) -> dict[str, str]:
+        """As an order keeps it (`Order.invoice`) and the validation API answers it: the details and the summary."""
+        return {
+            "type": self.type.value,
+            "carrier_type": self.carrier_type.value,
+            "carrier_number": self.carrier_number,
+            "business_number": self.business_number,
+            "company_title": self.company_title,
+            "love_code": self.love_code,
+            "summary": self.summary(),
+        }
+
     def summary(self) -> str:
         """One line for the invoice block, e.g. "Company · 22099131 · 好物有限公司"."""
         parts = [str(self.type.label)]

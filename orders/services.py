@@ -412,15 +412,7 @@ def _invoice(request: OrderRequest) -> dict:
         raise OrderInvalid(
             _("Check the invoice details."), errors={f"invoice.{k}": " ".join(str(m) for m in v) for k, v in exc.errors.items()}
         ) from None
-    return {
-        "type": invoice.type.value,
-        "carrier_type": invoice.carrier_type.value,
-        "carrier_number": invoice.carrier_number,
-        "business_number": invoice.business_number,
-        "company_title": invoice.company_title,
-        "love_code": invoice.love_code,
-        "summary": invoice.summary(),
-    }
+    return invoice.as_dict()
 
 
 def _custom_images(request: OrderRequest) -> dict[int, CustomImage]:
