@@ -1,7 +1,7 @@
 """ASGI entry point: HTTP through Django, websockets through Channels (Origin + Auth checked).
 
 The platforms' webhooks (`/webhooks/`) go through `WebhookHandler`, the same Django (settings, middleware,
-URLs, views) run more cheaply per request; everything else through Django's standard ASGI handler.
+URLs, views; the middleware a platform's request needs) run more cheaply per request; everything else through Django's standard ASGI handler.
 """
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +30,8 @@ class WebhookHandler(ASGIHandler):
     """Django's ASGI handler for the webhook routes, made cheap per request (benchmark 1, docs/benchmarks.md).
 
     - Each request is one call on a thread, as under WSGI: the request is built, the middleware chain and the
-      view run synchronously (same middleware, same headers), the response comes back. Django's async handler
+      view run synchronously, the response comes back. The chain is WEBHOOK_MIDDLEWARE: the project's, without
+      what only a person's browser uses (sessions, sign-in, language, CSRF, messages); the same headers. Django's async handler
       hands off to a thread for each hook of each classic middleware (about 20 per request with this project's
       10 middlewares), for the request_started and request_finished signals, and starts a new thread per
       request for them (its ThreadSensitiveContext): most of a webhook's cost.
@@ -49,7 +50,14 @@ class WebhookHandler(ASGIHandler):
         self._respond_in_thread = sync_to_async(self._respond, thread_sensitive=False, executor=self.executor)
 
     def load_middleware(self, is_async=False):
-        super().load_middleware(is_async=False)  # the synchronous chain, as a WSGI server would build it
+        # The synchronous chain, as a WSGI server would build it, of WEBHOOK_MIDDLEWARE (Django's loader reads
+        # settings.MIDDLEWARE: pointed at the webhook chain while it runs, once, when the process starts).
+        project_chain = settings.MIDDLEWARE
+        settings.MIDDLEWARE = settings.WEBHOOK_MIDDLEWARE
+        try:
+            super().load_middleware(is_async=False)
+        finally:
+            settings.MIDDLEWARE = project_chain
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":

@@ -67,6 +67,15 @@ MIDDLEWARE = [
     # Last, as django-axes asks: locks out repeated failed sign-ins.
     "axes.middleware.AxesMiddleware",
 ]
+# The platforms' webhooks (/webhooks/, config/asgi.py) go through the same chain minus what only a person's browser
+# uses: no session, sign-in, language, CSRF (the views are exempt: a signature proves the sender), flash messages
+# or sign-in lock-out. Same security headers. Half of a webhook's cost was that part of the chain (benchmark 1).
+WEBHOOK_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+]
 
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 # Sign-in throttling: 5 failures for one username from one address lock it for 15 minutes.
@@ -303,3 +312,6 @@ WEBHOOK_THREADS = int(os.environ.get("WEBHOOK_THREADS", "4"))
 # (integrations/queueing.py): publishing a task costs as much as the rest of a webhook.
 WEBHOOK_QUEUE_WINDOW = float(os.environ.get("WEBHOOK_QUEUE_WINDOW", "0.01"))
 WEBHOOK_QUEUE_BATCH = int(os.environ.get("WEBHOOK_QUEUE_BATCH", "50"))
+# Each web process keeps the platforms' active channels this long instead of reading them for every delivery
+# (integrations/webhook_channels.py says what that can and can't change); 0 reads them every time.
+WEBHOOK_CHANNEL_CACHE_SECONDS = float(os.environ.get("WEBHOOK_CHANNEL_CACHE_SECONDS", "1"))

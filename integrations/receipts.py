@@ -150,23 +150,20 @@ def _channel_sql(connection) -> str:
 WEBHOOK_CHANNEL_FIELDS = ("id", "platform", "external_id", "line_destination", "app_secret", "is_active")
 
 
-def active_channels(platform: str, *, pk: int | None = None) -> list[Channel]:
-    """The platform's active channels (only the one with id `pk` if given), with what a webhook needs of them:
-    routing keys and secrets (other fields load if used). Every delivery asks: composed SQL."""
+def active_channels(platform: str) -> list[Channel]:
+    """The platform's active channels, with what a webhook needs of them: routing keys and secrets (other fields
+    load if used). Read for the webhook views by integrations.webhook_channels; composed SQL."""
     connection = sql.connection_for(Channel)
-    if pk is not None and not sql.fits_pk(Channel, pk, connection):
-        return []  # an id no row can have (the URL takes any digits): as the ORM answers since Django 5.0
-    params = [platform, True] + ([pk] if pk is not None else [])
     with connection.cursor() as cursor:
-        cursor.execute(_active_channels_sql(connection, pk is not None), params)
+        cursor.execute(_active_channels_sql(connection), [platform, True])
         rows = cursor.fetchall()
     return [sql.instance(Channel, WEBHOOK_CHANNEL_FIELDS, row, connection) for row in rows]
 
 
 @sql.statement
-def _active_channels_sql(connection, one: bool) -> str:
+def _active_channels_sql(connection) -> str:
     column = functools.partial(sql.column, Channel, connection=connection)
     return (
         f"SELECT {sql.columns(Channel, WEBHOOK_CHANNEL_FIELDS, connection)} FROM {sql.table(Channel, connection)} "
-        f"WHERE {column('platform')} = %s AND {column('is_active')} = %s" + (f" AND {column('id')} = %s" if one else "")
+        f"WHERE {column('platform')} = %s AND {column('is_active')} = %s"
     )

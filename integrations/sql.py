@@ -124,13 +124,6 @@ def _converters(model: type[Model], names: tuple[str, ...], alias: str) -> list[
     return found
 
 
-def fits_pk(model: type[Model], value: int, connection) -> bool:
-    """Whether the value is in the range of the model's primary key column: the database refuses a statement
-    comparing with one out of range (PostgreSQL: "integer out of range"), where the ORM finds nothing."""
-    low, high = connection.ops.integer_field_range(model._meta.pk.get_internal_type())
-    return (low is None or value >= low) and (high is None or value <= high)
-
-
 def skip_locked(connection) -> str:
     """` FOR UPDATE SKIP LOCKED` where the database can lock rows (PostgreSQL); SQLite locks the whole
     database for a write transaction and has no such clause (Django leaves it out the same way)."""

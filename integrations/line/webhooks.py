@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from integrations import queueing, receipts
+from integrations import queueing, receipts, webhook_channels
 from integrations.base import Platform
 from integrations.line import parse, signature
 from integrations.models import Channel
@@ -22,16 +22,19 @@ from integrations.webhooks import BodyTooLarge, bad_request, decode_json, forbid
 @require_POST
 @transaction.non_atomic_requests
 def line_webhook(request, channel_id: int):
-    found = receipts.active_channels(Platform.LINE, pk=channel_id)
-    if not found:
+    channel = webhook_channels.line_channel(channel_id)  # kept a second by this process, else read now
+    if channel is None:
         raise Http404
-    channel = found[0]
     try:
         body = read_body(request)
     except BodyTooLarge:
         return too_large()
-    if not signature.is_valid(body, request.headers.get("X-Line-Signature"), channel.app_secret):
-        return forbidden()
+    header = request.headers.get("X-Line-Signature")
+    if not signature.is_valid(body, header, channel.app_secret):
+        # Checked again against the database before it is refused: the secret may have changed a moment ago.
+        channel = webhook_channels.line_channel(channel_id, fresh=True)
+        if channel is None or not signature.is_valid(body, header, channel.app_secret):
+            return forbidden()
 
     headers = receipts.request_headers(request)
     data = decode_json(body)
@@ -47,6 +50,7 @@ def line_webhook(request, channel_id: int):
     destination = data.get("destination")
     if events and not channel.line_destination and isinstance(destination, str):
         Channel.objects.filter(pk=channel.pk, line_destination="").update(line_destination=destination)
+        webhook_channels.forget()
     # One INSERT for the delivery (atomic and committed on its own), then one task for what it stored.
     new_ids = receipts.store_events(platform=Platform.LINE, events=[(channel, event) for event in events], headers=headers)
     queueing.enqueue_processing(new_ids)

@@ -5,12 +5,14 @@ otherwise, so nothing slow (and no outbound HTTP call) happens here.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.db import transaction
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from integrations import queueing, receipts
+from integrations import queueing, receipts, webhook_channels
 from integrations.base import Platform
 from integrations.messenger import parse, signature
 from integrations.models import Channel
@@ -44,9 +46,11 @@ def receive(request) -> HttpResponse:
         body = read_body(request)
     except BodyTooLarge:
         return too_large()
-    channels = [c for c in receipts.active_channels(Platform.MESSENGER) if c.app_secret]
-    secret = signature.matching_secret(body, request.headers.get("X-Hub-Signature-256"), {c.app_secret for c in channels})
-    if secret is None:
+    header = request.headers.get("X-Hub-Signature-256")
+    # Channels kept a second by this process first; a signature none of them matches is checked again against
+    # the database (a page connected or a secret changed a moment ago) before it is refused.
+    routing = _routing(body, header, fresh=False) or _routing(body, header, fresh=True)
+    if routing is None:
         return forbidden()
 
     headers = receipts.request_headers(request)
@@ -60,8 +64,9 @@ def receive(request) -> HttpResponse:
         receipts.keep_rejected(platform=Platform.MESSENGER, body=body, headers=headers, error=str(exc))
         return bad_request(str(exc))
 
-    # Route each event by its Page id; a page signed with another app's secret is not ours to take.
-    by_page = {c.external_id: c for c in channels if c.app_secret == secret}
+    by_page = routing.pages
+    if any(event.channel_key not in by_page for event in events):  # a page connected a moment ago?
+        by_page = (_routing(body, header, fresh=True) or routing).pages
     # One INSERT for the delivery (atomic and committed on its own), then one task for what it stored.
     new_ids = receipts.store_events(
         platform=Platform.MESSENGER,
@@ -70,3 +75,19 @@ def receive(request) -> HttpResponse:
     )
     queueing.enqueue_processing(new_ids)
     return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
+
+
+class Routing(NamedTuple):
+    secret: str
+    pages: dict[str, Channel]  # Page id -> its channel
+
+
+def _routing(body: bytes, header: str | None, *, fresh: bool) -> Routing | None:
+    """The app secret that signed the body and the pages it may deliver for, among the active channels (those
+    this process keeps, or read now if `fresh`); None if no secret matches. A page signed with another app's
+    secret is not ours to take."""
+    channels = [c for c in webhook_channels.active(Platform.MESSENGER, fresh=fresh) if c.app_secret]
+    secret = signature.matching_secret(body, header, {c.app_secret for c in channels})
+    if secret is None:
+        return None
+    return Routing(secret, {c.external_id: c for c in channels if c.app_secret == secret})

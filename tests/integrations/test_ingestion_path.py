@@ -249,6 +249,51 @@ def test_a_broken_connection_is_dropped_and_a_working_one_kept():
         assert WebhookReceipt.objects.count() == 0
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite connections can't be dropped by a server")
+def test_a_busy_connection_is_checked_without_a_round_trip_and_a_quiet_one_with_select_1(monkeypatch):
+    """Under load the check costs no statement: a glance at the socket. `SELECT 1` when the connection is new to
+    the check, quiet for a while, had an error, or the server has spoken (it ended the session)."""
+    import time
+
+    from django.db import connections
+
+    from config import connections as kept
+
+    asked = []
+    real_check = connection.is_usable
+    monkeypatch.setattr(connection, "is_usable", lambda: asked.append(1) or real_check())
+    connection.close()
+    connection.ensure_connection()  # a new session
+    kept.keep_working_connections()
+    kept.keep_working_connections()
+    kept.keep_working_connections()
+    assert len(asked) == 1  # the first check of this session only
+
+    session, checked_at = connection.last_check
+    connection.last_check = (session, checked_at - kept.QUIET_SECONDS - 1)  # idle since
+    kept.keep_working_connections()
+    assert len(asked) == 2
+    connection.errors_occurred = True
+    kept.keep_working_connections()
+    assert len(asked) == 3 and connection.connection is not None
+
+    pid = connection.connection.info.backend_pid
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            for _ in range(50):  # until the backend has gone
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+                if cursor.fetchone()[0] == 0:
+                    break
+                time.sleep(0.1)
+    finally:
+        other.close()
+    kept.keep_working_connections()  # busy a moment ago, but the server ended it: noticed, dropped
+    assert len(asked) == 4 and connection.connection is None
+    assert WebhookReceipt.objects.count() == 0  # and the next query reconnects
+
+
 class WorkerConnectionTests:
     """config/celery.py: a prefork worker process keeps its database connection from task to task (checked
     before each); elsewhere it is closed after each task; Celery's own closing is off (CELERY_DB_REUSE_MAX)."""
