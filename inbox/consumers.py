@@ -48,3 +48,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def inbox_event(self, message):
         await self.send_json(message["event"])
+
+    async def inbox_events(self, message):  # several committed together (events.published_together)
+        for event in message["events"]:
+            await self.send_json(event)

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import os
 import threading
+from contextlib import contextmanager
 
 from asgiref.sync import async_to_sync
 from channels import DEFAULT_CHANNEL_LAYER
@@ -183,19 +184,52 @@ def tab_counts() -> dict[str, int]:
 
 
 def publish_on_commit(event: dict) -> None:
-    """Store the event with the change (same transaction), then send it once the change is committed."""
+    """Store the event with the change (same transaction), then send it once the change is committed (with the
+    others of the block, inside `published_together`)."""
     # Composed SQL (integrations.sql) rather than `create()`: once per inbound message.
     [(seq,)] = sql.insert_returning([InboxEvent(payload=event)])
     numbered = {**event, "seq": seq}
-    transaction.on_commit(lambda: publish(numbered), robust=True)
+    transaction.on_commit(lambda: _committed(numbered), robust=True)
 
 
-def publish(event: dict) -> None:
-    """Send to every open staff inbox. A broken channel layer must not fail the write that happened."""
-    layer = get_channel_layer()
-    if layer is None:
+_together = threading.local()  # .events: the events committed in this thread's published_together block
+
+
+@contextmanager
+def published_together():
+    """Events committed inside this block are sent as one channel-layer message when it ends, instead of one
+    each: the webhook worker's task commits the events of many deliveries at once (benchmark 1; one message
+    costs the worker about 0.2 ms of CPU and Redis one script run). Only committed events are sent: they are
+    gathered by the same commit hooks that would have sent them (a rolled-back transaction or savepoint
+    drops its own). Nested blocks are part of the outermost one."""
+    if getattr(_together, "events", None) is not None:
+        yield
         return
-    message = {"type": "inbox.event", "event": event}
+    _together.events = []
+    try:
+        yield
+    finally:
+        committed, _together.events = _together.events, None
+        if committed:
+            publish(*committed)
+
+
+def _committed(event: dict) -> None:
+    gathering = getattr(_together, "events", None)
+    if gathering is not None:
+        gathering.append(event)
+    else:
+        publish(event)
+
+
+def publish(*events: dict) -> None:
+    """Send to every open staff inbox: one event as `inbox.event`, several as one `inbox.events` message (the
+    socket forwards them one frame each, in order). A broken channel layer must not fail the write that
+    happened."""
+    layer = get_channel_layer()
+    if layer is None or not events:
+        return
+    message = {"type": "inbox.event", "event": events[0]} if len(events) == 1 else {"type": "inbox.events", "events": list(events)}
     try:
         if isinstance(layer, InMemoryChannelLayer):
             # Its queues belong to the consumers' event loop (demo, tests): async_to_sync goes back to it.
@@ -203,7 +237,7 @@ def publish(event: dict) -> None:
         else:
             _publish_kept(message)
     except Exception:
-        logger.exception("could not publish %s/%s", event.get("type"), event.get("op"))
+        logger.exception("could not publish %s", ", ".join(f"{e.get('type')}/{e.get('op')}" for e in events))
 
 
 def _publish_kept(message: dict) -> None:
@@ -219,7 +253,7 @@ def _publish_kept(message: dict) -> None:
         except Exception:
             if attempt == 2:
                 raise
-            logger.info("publishing %s/%s again on a fresh connection", message["event"].get("type"), message["event"].get("op"))
+            logger.info("publishing %s again on a fresh connection", message["type"])
 
 
 PUBLISH_TIMEOUT = 5.0  # seconds

@@ -13,7 +13,7 @@ Every decision says why and until when; it is stored with the outbound message.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 
 from django.utils.translation import gettext as _
@@ -51,7 +51,7 @@ class Decision:
     billed: bool = False
 
     def as_dict(self) -> dict:
-        data = asdict(self)
+        data = {field.name: getattr(self, field.name) for field in fields(self)}  # asdict() deep-copies: per event
         data["window"] = self.window.value
         data["expires_at"] = self.expires_at.isoformat() if self.expires_at else None
         return data

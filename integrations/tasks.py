@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from inbox.events import published_together
 from integrations import receipts
 from integrations.base import Platform
 from integrations.line import parse as line_parse
@@ -42,13 +43,14 @@ def webhook_receipt_process(receipt_ids: int | list[int]) -> str:
     handler = import_string(settings.INBOUND_EVENT_HANDLER)
     channels: dict[int, Channel] = {}  # the receipts of a task mostly share their channel: read it once
     outcomes = None
-    if len(ids) > 1:
-        try:
-            outcomes = _process_together(ids, handler, channels)
-        except Exception:
-            logger.warning("webhook receipts %s failed together: processing them one by one", ids, exc_info=True)
-    if outcomes is None:
-        outcomes = [_process_alone(receipt_id, handler, channels) for receipt_id in ids]
+    with published_together():  # the live events of the task's receipts: one channel-layer message
+        if len(ids) > 1:
+            try:
+                outcomes = _process_together(ids, handler, channels)
+            except Exception:
+                logger.warning("webhook receipts %s failed together: processing them one by one", ids, exc_info=True)
+        if outcomes is None:
+            outcomes = [_process_alone(receipt_id, handler, channels) for receipt_id in ids]
     return outcomes[0] if len(set(outcomes)) == 1 else ",".join(outcomes)
 
 
