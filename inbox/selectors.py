@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import logging
 
 from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Func, OuterRef, Q, QuerySet, Subquery, When
 from django.core.cache import cache
@@ -15,6 +16,8 @@ from integrations.base import PlatformError, Platform, Quota
 from integrations.models import Channel
 from integrations.registry import get_client
 from integrations.policy import Decision, Sender, line_decision, messenger_decision
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 30
 MAX_PAGE_SIZE = 100
@@ -240,11 +243,20 @@ def channel_quota(channel) -> Quota | None:
     if channel.platform != Platform.LINE:
         return None
     key = quota_cache_key(channel.pk)
-    quota = cache.get(key)
+    quota = cache_safely(cache.get, key)
     if quota is None:
         try:
             quota = get_client(channel).get_quota()
         except PlatformError:
             return None
-        cache.set(key, quota, QUOTA_CACHE_SECONDS)
+        cache_safely(cache.set, key, quota, QUOTA_CACHE_SECONDS)
     return quota
+
+
+def cache_safely(operation, *args):
+    """A cache read or write that a cache outage (Redis down) turns into a miss, never into a failed page."""
+    try:
+        return operation(*args)
+    except Exception:  # redis and other backends raise their own types
+        logger.warning("cache unavailable: %s %s", operation.__name__, args[0], exc_info=True)
+        return None

@@ -10,6 +10,8 @@ to make guessing tokens pointless (they are signed anyway).
 """
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotFound, JsonResponse
@@ -22,6 +24,8 @@ from django.views.decorators.http import require_GET, require_POST
 from orders import confirmation
 from orders.confirmation import ConfirmationError
 from orders.models import Order, OrderEvent, OrderStatus, PaymentStatus
+
+logger = logging.getLogger(__name__)
 
 # (requests, seconds) per client IP.
 PAGE_LIMIT = (120, 60)
@@ -40,7 +44,17 @@ def client_ip(request) -> str | None:
 
 
 def rate_limited(request, scope: str, limit: tuple[int, int]) -> bool:
-    """Count this request in the current window; True once the client went over the limit."""
+    """Count this request in the current window; True once the client went over the limit. With the cache
+    down (Redis) nothing is counted and nobody is limited: the tokens are signed, the limit only makes guessing
+    costlier, and the customer's page must not fail for it."""
+    try:
+        return _over_limit(request, scope, limit)
+    except Exception:  # redis and other backends raise their own types
+        logger.warning("rate limit not counted: the cache is unavailable", exc_info=True)
+        return False
+
+
+def _over_limit(request, scope: str, limit: tuple[int, int]) -> bool:
     count, seconds = limit
     window = int(timezone.now().timestamp()) // seconds
     key = f"orders.public.rl:{scope}:{client_ip(request) or '-'}:{window}"

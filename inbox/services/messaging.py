@@ -17,7 +17,7 @@ from inbox import events
 from inbox.errors import ApplicationError, SendRefused
 from inbox.media import store_image
 from inbox.models import Conversation, InboxSettings, Message
-from inbox.selectors import conversation_window, quota_cache_key
+from inbox.selectors import cache_safely, conversation_window, quota_cache_key
 from inbox.services.conversations import record_activity
 from integrations.base import LinkButton, MessageKind, Platform
 from integrations.policy import Decision, Sender
@@ -155,8 +155,9 @@ def mark_sent(*, message_id: int, message_ids: tuple[str, ...], billed: bool | N
     if billed is not None:
         fields["billed"] = billed
     if billed:
-        # The month's usage changed: the next page shows LINE's new figure.
-        cache.delete(quota_cache_key(Message.objects.values_list("channel_id", flat=True).get(pk=message_id)))
+        # The month's usage changed: the next page shows LINE's new figure (or, the cache being down, a figure at
+        # most a minute old: never a reason not to record the send).
+        cache_safely(cache.delete, quota_cache_key(Message.objects.values_list("channel_id", flat=True).get(pk=message_id)))
     with transaction.atomic():
         # A delivery/read receipt (or our own echo) may already have moved it further: never go back.
         Message.objects.filter(pk=message_id, state__in=[Message.State.QUEUED, Message.State.FAILED]).update(**fields)

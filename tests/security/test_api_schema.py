@@ -17,10 +17,16 @@ from rest_framework.authtoken.models import Token
 from schemathesis.generation import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
+    ensure_resource_availability,
+    ignored_auth,
+    missing_required_header,
+    negative_data_rejection,
     not_a_server_error,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
+    use_after_free,
 )
 
 from tests import factories
@@ -30,7 +36,14 @@ MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "5"))
 # Every check for every app's operations. Random ids rarely reach real rows, so tests/orders/api/ and
 # tests/customers/api/test_schema_answers.py and tests/security/test_confirmation_api_schema.py also call
 # each operation on purpose for each of its answers.
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance, response_headers_conformance]
+# Also: input the schema calls invalid is refused (negative_data_rejection: wrong types are a 4xx, never
+# accepted), the token is really required (ignored_auth), undeclared methods are 405 (unsupported_method), and
+# the stateful checks. Not positive_data_acceptance: the API has rules a schema can't state (one of email or
+# phone, ids that must exist, stock, windows), so a schema-valid request may rightly be a 400.
+CHECKS = [
+    not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance, response_headers_conformance,
+    negative_data_rejection, ignored_auth, unsupported_method, missing_required_header, use_after_free, ensure_resource_availability,
+]
 
 
 @pytest.fixture
