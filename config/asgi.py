@@ -3,6 +3,7 @@
 The platforms' webhooks (`/webhooks/`) go through `WebhookHandler`, the same Django (settings, middleware,
 URLs, views; the middleware a platform's request needs) run more cheaply per request; everything else through Django's standard ASGI handler.
 """
+import io
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -58,6 +59,22 @@ class WebhookHandler(ASGIHandler):
             super().load_middleware(is_async=False)
         finally:
             settings.MIDDLEWARE = project_chain
+
+    async def read_body(self, receive):
+        """The body, but never more than WEBHOOK_MAX_BODY_BYTES + 1 bytes of it, in memory: the view answers 413 to
+        anything longer (with the usual headers), so the rest is received and dropped instead of copied to a
+        temporary file as Django's handler would. (Daphne itself holds a whole request before passing it on:
+        the proxy in front should cap bodies too, docs/scaling.md.)"""
+        keep = settings.WEBHOOK_MAX_BODY_BYTES + 1
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise RequestAborted()
+            if len(body) < keep:
+                body += message.get("body", b"")[: keep - len(body)]
+            if not message.get("more_body", False):
+                return io.BytesIO(body)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":

@@ -13,8 +13,8 @@ app.autodiscover_tasks()
 
 # Database connections in the worker. Celery's Django fixup closes them around every task (CELERY_DB_REUSE_MAX
 # in settings turns that off); connecting costs about 5 ms, more than processing a webhook event (benchmark 1).
-# A worker process (prefork) keeps its connection from task to task, checked before each (one SELECT 1) and
-# replaced when broken. Anywhere else (a solo or thread pool, as the tests run one) it is closed after each task
+# A worker process (prefork) keeps its connection from task to task, checked before each (config/connections.py)
+# and replaced when broken. Anywhere else (a solo or thread pool, as the tests run one) it is closed after each task
 # as before: those threads come and go, and a connection left behind would keep the database open.
 _keeps_connections = False
 

@@ -70,3 +70,31 @@ async def test_a_signed_body_over_one_megabyte_is_413_and_nothing_is_stored(mess
     )
     assert status in (403, 413)
     assert await sync_to_async(lambda: WebhookReceipt.objects.exists() or Message.objects.exists())() is False
+
+
+async def test_the_handler_keeps_at_most_the_limit_and_a_byte_of_a_long_body(handler, settings):
+    """A body sent in many pieces past the limit: the handler keeps the limit and one byte (enough for the view's
+    413) in memory and drops the rest as it arrives."""
+    from django.core.exceptions import RequestAborted
+
+    chunk, pieces = b"x" * 65536, 48  # 3 MB
+    messages = [{"type": "http.request", "body": chunk, "more_body": n < pieces - 1} for n in range(pieces)]
+
+    async def receive():
+        return messages.pop(0)
+
+    body = await handler.read_body(receive)
+    assert len(body.getvalue()) == settings.WEBHOOK_MAX_BODY_BYTES + 1 and not messages  # all received, the rest dropped
+
+    small = [{"type": "http.request", "body": b'{"a":', "more_body": True}, {"type": "http.request", "body": b" 1}"}]
+
+    async def receive_small():
+        return small.pop(0)
+
+    assert (await handler.read_body(receive_small)).getvalue() == b'{"a": 1}'
+
+    async def gone():
+        return {"type": "http.disconnect"}
+
+    with pytest.raises(RequestAborted):
+        await handler.read_body(gone)
