@@ -38,7 +38,9 @@ def _still_usable(conn) -> bool:
     if conn.vendor != "postgresql" or conn.errors_occurred or quiet:
         return conn.is_usable()
     try:
-        readable, _, _ = select.select([conn.connection.fileno()], [], [], 0)
+        socket = select.poll()  # not select.select(): it refuses descriptors over 1023, common in a busy web process
+        socket.register(conn.connection.fileno(), select.POLLIN)
+        readable = socket.poll(0)
     except (OSError, ValueError, conn.Database.Error):  # closed on our side
         return False
     return not readable or conn.is_usable()

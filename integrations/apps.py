@@ -11,5 +11,5 @@ class IntegrationsConfig(AppConfig):
         from integrations.models import Channel
 
         # The webhook views keep the channels a second (integrations.webhook_channels): a change made here is seen at once.
-        post_save.connect(webhook_channels.forget, sender=Channel, dispatch_uid="webhook-channels-saved")
-        post_delete.connect(webhook_channels.forget, sender=Channel, dispatch_uid="webhook-channels-deleted")
+        post_save.connect(webhook_channels.forget_when_committed, sender=Channel, dispatch_uid="webhook-channels-saved")
+        post_delete.connect(webhook_channels.forget_when_committed, sender=Channel, dispatch_uid="webhook-channels-deleted")

@@ -9,8 +9,10 @@ disconnects one, so each process keeps what it read for a second. What that can 
   or LINE channel, a signature no kept secret matches) is checked against a fresh read before it is refused or
   kept as ignored. So a new page's first events, and a secret changed in the admin, work at once.
 - A channel changed in this process (saved or deleted through the ORM, or its LINE destination learnt) is
-  forgotten at once (`forget`, connected to the model's signals in `integrations.apps`); a forked child starts
-  with nothing kept.
+  forgotten at once and again when the change is committed (`forget_when_committed`, connected to the model's
+  signals in `integrations.apps`); a forked child starts with nothing kept.
+- A channel deleted in another process may still be kept here: storing a delivery for it breaks the foreign key,
+  so the view reads the channels again and stores the delivery as it finds them (never a 500).
 - A channel disconnected, or its secret changed, in another process keeps being accepted by this one for at
   most that second, like a delivery that arrived a moment before the change.
 
@@ -23,6 +25,7 @@ import os
 import time
 
 from django.conf import settings
+from django.db import transaction
 
 from integrations import receipts
 from integrations.base import Platform
@@ -56,6 +59,13 @@ def line_channel(pk: int, *, fresh: bool = False) -> Channel | None:
 def forget(**kwargs) -> None:
     """Read every platform's channels again on next use (a channel changed; a new process)."""
     _kept.clear()
+
+
+def forget_when_committed(**kwargs) -> None:
+    """For the model's signals: forget now, and again once the change is committed (the admin saves in a
+    transaction; a webhook thread reading the channels before the commit would keep the old row)."""
+    forget()
+    transaction.on_commit(forget, using=kwargs.get("using"))
 
 
 os.register_at_fork(after_in_child=forget)

@@ -23,6 +23,15 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def _no_channels_kept_from_another_test():
+    """The webhook views keep the channels a second (integrations.webhook_channels): rows of a previous test,
+    rolled back or flushed without a signal, must not be among them."""
+    from integrations import webhook_channels
+
+    webhook_channels.forget()
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default(settings):
     """Tests read English messages; the shop's default (zh-hant) is checked in test_settings and the browser."""
     settings.LANGUAGE_CODE = "en"

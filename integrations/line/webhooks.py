@@ -5,7 +5,7 @@ An empty `events` list is the console's "Verify" button and answers 200.
 """
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -52,6 +52,11 @@ def line_webhook(request, channel_id: int):
         Channel.objects.filter(pk=channel.pk, line_destination="").update(line_destination=destination)
         webhook_channels.forget()
     # One INSERT for the delivery (atomic and committed on its own), then one task for what it stored.
-    new_ids = receipts.store_events(platform=Platform.LINE, events=[(channel, event) for event in events], headers=headers)
+    try:
+        new_ids = receipts.store_events(platform=Platform.LINE, events=[(channel, event) for event in events], headers=headers)
+    except IntegrityError:  # the channel was deleted by another process a moment ago, still kept here
+        if webhook_channels.line_channel(channel_id, fresh=True) is None:
+            raise Http404 from None
+        raise
     queueing.enqueue_processing(new_ids)
     return HttpResponse("OK", content_type="text/plain")

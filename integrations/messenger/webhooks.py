@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -68,11 +68,17 @@ def receive(request) -> HttpResponse:
     if any(event.channel_key not in by_page for event in events):  # a page connected a moment ago?
         by_page = (_routing(body, header, fresh=True) or routing).pages
     # One INSERT for the delivery (atomic and committed on its own), then one task for what it stored.
-    new_ids = receipts.store_events(
-        platform=Platform.MESSENGER,
-        events=[(by_page.get(event.channel_key), event) for event in events],
-        headers=headers,
-    )
+    try:
+        new_ids = receipts.store_events(
+            platform=Platform.MESSENGER, events=[(by_page.get(event.channel_key), event) for event in events], headers=headers
+        )
+    except IntegrityError:  # a page deleted by another process a moment ago, still kept here: read them again
+        routing = _routing(body, header, fresh=True)
+        if routing is None:
+            return forbidden()
+        new_ids = receipts.store_events(
+            platform=Platform.MESSENGER, events=[(routing.pages.get(event.channel_key), event) for event in events], headers=headers
+        )
     queueing.enqueue_processing(new_ids)
     return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
 

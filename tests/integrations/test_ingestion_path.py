@@ -294,6 +294,28 @@ def test_a_busy_connection_is_checked_without_a_round_trip_and_a_quiet_one_with_
     assert WebhookReceipt.objects.count() == 0  # and the next query reconnects
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite connections have no socket")
+def test_a_working_connection_on_a_descriptor_above_1023_is_kept():
+    """A busy web process has many sockets: select.select() would refuse a descriptor over 1023 and the check
+    would drop a healthy connection before every webhook."""
+    import os
+
+    from config import connections as kept
+
+    connection.close()
+    fillers = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]  # take the lowest free descriptors
+    try:
+        connection.ensure_connection()
+        raw = connection.connection
+        assert raw.fileno() >= 1024
+        kept.keep_working_connections()  # new to the check: SELECT 1
+        kept.keep_working_connections()  # a moment later: the socket glance
+        assert connection.connection is raw
+    finally:
+        for fd in fillers:
+            os.close(fd)
+
+
 class WorkerConnectionTests:
     """config/celery.py: a prefork worker process keeps its database connection from task to task (checked
     before each); elsewhere it is closed after each task; Celery's own closing is off (CELERY_DB_REUSE_MAX)."""

@@ -5,10 +5,12 @@ once the kept list is older than WEBHOOK_CHANNEL_CACHE_SECONDS."""
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from integrations import services as channel_services
@@ -139,3 +141,34 @@ def test_a_forked_process_starts_with_nothing_kept(messenger_channel):
         assert queue.get(timeout=30) == []
     finally:
         child.join(timeout=30)
+
+
+class ChangesInTransactionsAndDeletionsTests:
+    pytestmark = pytest.mark.django_db(transaction=True)
+
+    def test_a_channel_disconnected_in_a_transaction_here_is_refused_once_committed(self, client, messenger_channel):
+        """The admin saves in a transaction, and post_save comes before the commit: a webhook thread reading the
+        channels in between would keep the old row; they are forgotten again at the commit."""
+
+        def webhook_thread_reads():
+            webhook_channels.active(Platform.MESSENGER)
+            connections.close_all()
+
+        with transaction.atomic():
+            messenger_channel.is_active = False
+            messenger_channel.save()
+            reader = threading.Thread(target=webhook_thread_reads)
+            reader.start()
+            reader.join()
+        assert messenger_delivery(client, messenger_channel.external_id, "m_1", "test-app-secret").status_code == 403
+
+    def test_a_channel_deleted_elsewhere_while_kept_here_is_never_a_500(self, messenger_channel, line_channel):
+        client = Client(raise_request_exception=False)
+        webhook_channels.active(Platform.MESSENGER)
+        webhook_channels.active(Platform.LINE)
+        # Deleted by another process: no signal in this one, the kept rows are gone from the database.
+        Channel.objects.filter(pk__in=[messenger_channel.pk, line_channel.pk])._raw_delete(using="default")
+
+        assert messenger_delivery(client, messenger_channel.external_id, "m_1", "test-app-secret").status_code == 403
+        assert line_delivery(client, line_channel, "01KKEPT0000000000000000009").status_code == 404
+        assert WebhookReceipt.objects.count() == 0
