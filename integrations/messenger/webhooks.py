@@ -5,8 +5,6 @@ otherwise, so nothing slow (and no outbound HTTP call) happens here.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -49,8 +47,8 @@ def receive(request) -> HttpResponse:
     header = request.headers.get("X-Hub-Signature-256")
     # Channels kept a second by this process first; a signature none of them matches is checked again against
     # the database (a page connected or a secret changed a moment ago) before it is refused.
-    routing = _routing(body, header, fresh=False) or _routing(body, header, fresh=True)
-    if routing is None:
+    pages = _signed_pages(body, header, fresh=False) or _signed_pages(body, header, fresh=True)
+    if pages is None:
         return forbidden()
 
     headers = receipts.request_headers(request)
@@ -64,36 +62,30 @@ def receive(request) -> HttpResponse:
         receipts.keep_rejected(platform=Platform.MESSENGER, body=body, headers=headers, error=str(exc))
         return bad_request(str(exc))
 
-    by_page = routing.pages
-    if any(event.channel_key not in by_page for event in events):  # a page connected a moment ago?
-        by_page = (_routing(body, header, fresh=True) or routing).pages
-    # One INSERT for the delivery (atomic and committed on its own), then one task for what it stored.
+    if any(event.channel_key not in pages for event in events):  # a page connected a moment ago?
+        pages = _signed_pages(body, header, fresh=True) or pages
+
+    def store(pages: dict[str, Channel]) -> list[int]:
+        # One INSERT for the delivery (atomic and committed on its own), then one task for what it stored.
+        return receipts.store_events(platform=Platform.MESSENGER, events=[(pages.get(e.channel_key), e) for e in events], headers=headers)
+
     try:
-        new_ids = receipts.store_events(
-            platform=Platform.MESSENGER, events=[(by_page.get(event.channel_key), event) for event in events], headers=headers
-        )
+        new_ids = store(pages)
     except IntegrityError:  # a page deleted by another process a moment ago, still kept here: read them again
-        routing = _routing(body, header, fresh=True)
-        if routing is None:
+        pages = _signed_pages(body, header, fresh=True)
+        if pages is None:
             return forbidden()
-        new_ids = receipts.store_events(
-            platform=Platform.MESSENGER, events=[(routing.pages.get(event.channel_key), event) for event in events], headers=headers
-        )
+        new_ids = store(pages)
     queueing.enqueue_processing(new_ids)
     return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
 
 
-class Routing(NamedTuple):
-    secret: str
-    pages: dict[str, Channel]  # Page id -> its channel
-
-
-def _routing(body: bytes, header: str | None, *, fresh: bool) -> Routing | None:
-    """The app secret that signed the body and the pages it may deliver for, among the active channels (those
+def _signed_pages(body: bytes, header: str | None, *, fresh: bool) -> dict[str, Channel] | None:
+    """The pages (Page id -> channel) of the app secret that signed the body, among the active channels (those
     this process keeps, or read now if `fresh`); None if no secret matches. A page signed with another app's
     secret is not ours to take."""
     channels = [c for c in webhook_channels.active(Platform.MESSENGER, fresh=fresh) if c.app_secret]
     secret = signature.matching_secret(body, header, {c.app_secret for c in channels})
     if secret is None:
         return None
-    return Routing(secret, {c.external_id: c for c in channels if c.app_secret == secret})
+    return {c.external_id: c for c in channels if c.app_secret == secret}

@@ -68,14 +68,21 @@ def test_every_admin_only_entry_is_a_route():
     assert set(ADMIN_ONLY) <= patterns, set(ADMIN_ONLY) - patterns
 
 
-@pytest.mark.parametrize("route", staff_routes(), ids=route_id)
-def test_agents_are_refused_exactly_the_admin_only_writes(world, route):
+def answers_of(world, role: str, route) -> tuple[str, dict[str, int]]:
+    """The route's path with real rows, and the status of GET and each write for `role`: never a 500, and the
+    page itself (GET) is theirs to see."""
     users, samples = world
     path = route.path(samples)
-    client = signed_in(users["agent"])
+    client = signed_in(users[role])
     answers = {method: call(client, method, path).status_code for method in ("get", *WRITE_METHODS)}
     assert all(status < 500 for status in answers.values()), (path, answers)
     assert answers["get"] not in (401, 403, 404), (path, answers)
+    return path, answers
+
+
+@pytest.mark.parametrize("route", staff_routes(), ids=route_id)
+def test_agents_are_refused_exactly_the_admin_only_writes(world, route):
+    path, answers = answers_of(world, "agent", route)
     if route.pattern in ADMIN_ONLY:
         writes = [answers[m] for m in WRITE_METHODS]
         assert set(writes) <= {403, 405} and 403 in writes, (path, answers)
@@ -86,10 +93,5 @@ def test_agents_are_refused_exactly_the_admin_only_writes(world, route):
 
 @pytest.mark.parametrize("route", staff_routes(), ids=route_id)
 def test_admins_are_refused_nothing(world, route):
-    users, samples = world
-    path = route.path(samples)
-    client = signed_in(users["admin"])
-    answers = {method: call(client, method, path).status_code for method in ("get", *WRITE_METHODS)}
-    assert all(status < 500 for status in answers.values()), (path, answers)
-    assert answers["get"] not in (401, 403, 404), (path, answers)
+    path, answers = answers_of(world, "admin", route)
     assert not [s for s in answers.values() if s in (401, 403)], (path, answers)
