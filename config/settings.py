@@ -140,11 +140,21 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # in Redis memory.
 CHANNEL_LAYER_CAPACITY = 1000
 CHANNEL_LAYER_EXPIRY = 60
+# A socket waits for its next frame with a blocking pop that Redis answers after at most 5 s
+# (RedisChannelLayer.brpop_timeout). redis-py 8 gives every connection a 5 s read timeout by default, which
+# races that answer: the read times out, the consumer dies and the page's socket drops every few seconds. So
+# the layer's connections read for longer than the pop can block; a Redis that stops answering still fails
+# the read (and the page reconnects) instead of hanging it forever.
+CHANNEL_LAYER_SOCKET_TIMEOUT = 15
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": CHANNEL_LAYER_CAPACITY, "expiry": CHANNEL_LAYER_EXPIRY},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT, "socket_connect_timeout": 5}],
+                "capacity": CHANNEL_LAYER_CAPACITY,
+                "expiry": CHANNEL_LAYER_EXPIRY,
+            },
         }
     }
     # Short socket timeouts: an unreachable Redis (not just a refused connection) fails fast into the callers'

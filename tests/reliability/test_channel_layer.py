@@ -37,6 +37,21 @@ async def test_a_burst_reaches_a_socket_that_was_not_reading(layer):
         await layer.group_discard(group, channel)
 
 
+@pytest.mark.skipif(not settings.REDIS_URL, reason="the blocking pop is Redis's (CI sets REDIS_URL)")
+async def test_a_socket_idle_longer_than_one_blocking_pop_still_gets_the_next_frame(layer):
+    """An open inbox waits on Redis with a blocking pop that Redis ends after `brpop_timeout` (5 s) with nothing.
+    With redis-py 8's default 5 s read timeout the client gave up first: the wait raised TimeoutError and the
+    page's socket dropped every few seconds. Here the wait outlasts one pop and a frame sent then arrives."""
+    import asyncio
+
+    channel = await layer.new_channel()
+    waiting = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(layer.brpop_timeout + 1.5)
+    assert not waiting.done() or waiting.exception() is None, waiting.exception()
+    await layer.send(channel, {"type": "after-the-pause"})
+    assert (await asyncio.wait_for(waiting, 5))["type"] == "after-the-pause"
+
+
 @pytest.mark.skipif(not settings.REDIS_URL, reason="the kept publishing connection is Redis's (CI sets REDIS_URL)")
 async def test_publishing_survives_a_dropped_redis_connection(layer):
     """inbox.events keeps one Redis connection per process for publishing; Redis may drop it (a restart, an idle
@@ -57,7 +72,7 @@ async def test_publishing_survives_a_dropped_redis_connection(layer):
 
     # An open inbox, with connections of its own (made before, spared below).
     before = client_ids()
-    inbox = RedisChannelLayer(hosts=[settings.REDIS_URL])
+    inbox = RedisChannelLayer(hosts=settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"])
     channel = await inbox.new_channel()
     await inbox.group_add(events.STAFF_GROUP, channel)
     await inbox.send(channel, {"type": "warm-up"})

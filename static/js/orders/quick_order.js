@@ -352,12 +352,16 @@
     });
   }
 
+  // Focus and typing both search; answers can come back out of order, so only the latest search's are shown
+  // (an earlier, broader answer arriving last would list the wrong stores under what was typed).
+  let storeSearches = 0;
   async function searchStores() {
     const option = selectedDelivery();
     if (!option || !option.dataset.chain) return;
     const list = panel.querySelector("[data-testid='qo-store-results']");
+    const mine = ++storeSearches;
     const result = await api("GET", "stores/?chain=" + encodeURIComponent(option.dataset.chain) + "&q=" + encodeURIComponent(q("store-search").value.trim()));
-    if (!panel || !result.ok) return;
+    if (!panel || !result.ok || mine !== storeSearches) return;
     list.replaceChildren();
     result.data.forEach(function (store) {
       const item = el("li", { testid: "qo-store-result" });
