@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy header (django-csp), configured under "Security headers" below.
     "csp.middleware.CSPMiddleware",
+    # Sign-ins refused from an address with too many failures, whatever the username (inbox/signin.py).
+    "inbox.signin.SignInThrottleMiddleware",
     # Last, as django-axes asks: locks out repeated failed sign-ins.
     "axes.middleware.AxesMiddleware",
 ]
@@ -84,6 +86,12 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# And per client address, whatever the username (password spraying): this many failures in the window
+# pause that address's sign-ins until the window ends (inbox/signin.py; django-ratelimit's rate syntax).
+SIGNIN_FAILURES_PER_ADDRESS = os.environ.get("SIGNIN_FAILURES_PER_ADDRESS", "30/15m")
+# Rate limits (django-ratelimit) count in the default cache; when it is unreachable the callers let requests
+# through (inbox/signin.py, orders/public.py) rather than refuse everyone.
+RATELIMIT_FAIL_OPEN = True
 
 ROOT_URLCONF = "config.urls"
 TEMPLATES = [

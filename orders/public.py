@@ -4,22 +4,21 @@ The token is the order's `access_key` signed with an expiry (`orders.confirmatio
 tampered, unknown or expired token gets the same plain-text 404 (never Django's debug page, which would
 list the back office's URLs), so the page tells nothing about other orders.
 
-Rate limiting: Django's cache with a small fixed-window counter (`rate_limited`), per client IP, no
-extra dependency. Limits are generous for a person and the page's 5-second status poll, tight enough
-to make guessing tokens pointless (they are signed anyway).
+Rate limiting: django-ratelimit's fixed-window counter in Django's cache (`rate_limited`), per client IP.
+Limits are generous for a person and the page's 5-second status poll, tight enough to make guessing tokens
+pointless (they are signed anyway).
 """
 from __future__ import annotations
 
 import logging
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotFound, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.core import is_ratelimited
 
 from orders import confirmation
 from orders.confirmation import ConfirmationError
@@ -56,15 +55,7 @@ def rate_limited(request, scope: str, limit: tuple[int, int]) -> bool:
 
 def _over_limit(request, scope: str, limit: tuple[int, int]) -> bool:
     count, seconds = limit
-    window = int(timezone.now().timestamp()) // seconds
-    key = f"orders.public.rl:{scope}:{client_ip(request) or '-'}:{window}"
-    if cache.add(key, 1, seconds + 1):
-        return False
-    try:
-        return cache.incr(key) > count
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, seconds + 1)
-        return False
+    return is_ratelimited(request, group=f"orders.public.{scope}", key="ip", rate=f"{count}/{seconds}s", increment=True)
 
 
 def not_found() -> HttpResponse:

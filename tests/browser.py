@@ -132,6 +132,14 @@ def signed_in_page(browser, app: App, username: str, password: str, *, locale: s
     return page
 
 
+def open_chat(page, row_text: str) -> None:
+    """Open the chat whose row shows `row_text`, and wait until the chat page's scripts run (its socket is live).
+    Its composer and buttons are in the page before its deferred scripts: typed into too early, a busy machine's
+    Enter would only add a line."""
+    page.locator("li.row", has_text=row_text).locator("a").click()
+    expect(page.locator("#inbox[data-live='1'][data-conversation]:not([data-conversation=''])")).to_be_attached(timeout=20_000)
+
+
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))

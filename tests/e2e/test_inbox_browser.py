@@ -11,7 +11,7 @@ from inbox.models import Conversation, SavedReply, Tag
 from integrations.sandbox import services as sandbox
 from integrations.sandbox.models import SandboxChatMessage
 from tests import factories
-from tests.browser import LINE_DEST, PAGE_ID, app, chromium, orm, screenshot, signed_in_page  # noqa: F401 (fixtures)
+from tests.browser import LINE_DEST, PAGE_ID, app, chromium, open_chat, orm, screenshot, signed_in_page  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser]
 
@@ -51,7 +51,7 @@ class InboxBrowserTests:
         expect(page.locator('[data-unread-for="all"]')).to_have_text("2")
 
         # Open it and reply: text (a free reply), then an image. Opening it reads it: the counts drop live.
-        page.locator("li.row", has_text="今天能出貨嗎？").locator("a").click()
+        open_chat(page, "今天能出貨嗎？")
         expect(page.locator(f'[data-unread-for="{app.line.pk}"]')).to_have_text("")
         expect(page.locator('[data-unread-for="all"]')).to_have_text("1")
         expect(page.get_by_test_id("chat-header")).to_contain_text("free reply")
@@ -139,11 +139,7 @@ class InboxBrowserTests:
         agent_page = signed_in_page(chromium, app, "agent", PASSWORD)
         admin_page = signed_in_page(chromium, app, "boss", PASSWORD)
 
-        messenger_row = agent_page.locator("li.row", has_text="想訂兩件")
-        messenger_row.locator("a").click()
-        # The chat page's scripts are running once its socket is live: only then do the buttons act.
-        expect(agent_page.get_by_test_id("chat-header")).to_be_visible()
-        expect(agent_page.locator("#inbox[data-live='1'][data-conversation]:not([data-conversation=''])")).to_be_attached()
+        open_chat(agent_page, "想訂兩件")
         agent_page.get_by_test_id("take").click()
         expect(agent_page.get_by_test_id("assign")).to_have_value(str(agent.pk))
         agent_page.get_by_test_id("star").click()
@@ -170,7 +166,7 @@ class InboxBrowserTests:
         page = signed_in_page(chromium, app, "agent", PASSWORD)
         row = page.locator("li.row", has_text="好久以前的訊息")
         expect(row.get_by_test_id("window-chip")).to_have_class("chip human")
-        row.locator("a").click()
+        open_chat(page, "好久以前的訊息")
         banner = page.get_by_test_id("window-banner")
         expect(banner).to_contain_text("24-hour window has closed")
         expect(banner).to_contain_text("Order links and automated messages can't be sent")
@@ -201,7 +197,7 @@ class PagingBrowserTests:
         expect(page.locator("li.row")).to_have_count(33)
         expect(page.get_by_test_id("more")).to_have_count(0)
 
-        page.locator("li.row", has_text="Buyer 00").locator("a").click()
+        open_chat(page, "Buyer 00")
         expect(page.locator(".msg")).to_have_count(50)
         page.get_by_test_id("older").click()
         expect(page.locator(".msg")).to_have_count(61)
@@ -214,7 +210,7 @@ class FailureBrowserTests:
         sandbox.user_says("messenger", page_id=PAGE_ID, user_id=PSID, text="在嗎")
         sandbox.set_fault("messenger", status=500, count=None, endpoint="send")
         page = signed_in_page(chromium, app, "agent", PASSWORD)
-        page.locator("li.row", has_text="在嗎").locator("a").click()
+        open_chat(page, "在嗎")
         page.get_by_test_id("composer-text").fill("在的")
         page.get_by_test_id("composer-text").press("Enter")
         failed = page.locator(".msg.outbound.state-failed")

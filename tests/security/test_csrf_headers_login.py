@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -84,6 +85,11 @@ class CsrfTests:
         assert client.post(path, {"language": "en", "username": "boss", "password": "x"}).status_code == 403
 
 
+def fresh_network() -> str:
+    """A /64 of the documentation prefix no earlier run used: the per-address counts outlive a test (Redis)."""
+    return "2001:db8:" + ":".join(secrets.token_hex(2) for _ in range(2))
+
+
 class LoginThrottlingTests:
     def test_five_failures_lock_the_username_even_with_the_right_password(self, client, db):
         factories.staff_user("agent", password=PASSWORD)
@@ -107,6 +113,53 @@ class LoginThrottlingTests:
             client.post("/accounts/login/", {"username": "agent", "password": "guess"})
         response = client.post("/accounts/login/", {"username": "other", "password": PASSWORD})
         assert response.status_code == 302 and response["Location"] == "/inbox/"
+
+    def test_spraying_many_usernames_from_one_address_pauses_its_sign_ins(self, db, settings):
+        """Axes locks a username; one address guessing a little at many usernames is slowed by the address."""
+        settings.SIGNIN_FAILURES_PER_ADDRESS = "6/15m"
+        factories.staff_user("agent", password=PASSWORD)
+        network = fresh_network()
+        sprayer = Client(REMOTE_ADDR=f"{network}::9")
+        for n in range(6):  # two guesses each at three usernames: under axes's per-username limit
+            assert sprayer.post("/accounts/login/", {"username": f"user{n % 3}", "password": "guess"}).status_code == 200
+        refused = sprayer.post("/accounts/login/", {"username": "agent", "password": PASSWORD})
+        assert refused.status_code == 429 and "_auth_user_id" not in sprayer.session
+        assert "your network" in refused.content.decode()
+        assert sprayer.post("/admin/login/", {"username": "agent", "password": PASSWORD}).status_code == 429
+        # Another address is not affected, and neither is reading the form.
+        office = Client(REMOTE_ADDR=f"{fresh_network()}::20")
+        assert office.post("/accounts/login/", {"username": "agent", "password": PASSWORD}).status_code == 302
+        assert sprayer.get("/accounts/login/").status_code == 200
+
+    def test_successful_sign_ins_from_one_office_address_are_not_counted(self, db, settings):
+        settings.SIGNIN_FAILURES_PER_ADDRESS = "2/15m"
+        address = f"{fresh_network()}::20"
+        for n in range(4):
+            factories.staff_user(f"staff{n}", password=PASSWORD)
+            office = Client(REMOTE_ADDR=address)
+            response = office.post("/accounts/login/", {"username": f"staff{n}", "password": PASSWORD})
+            assert response.status_code == 302 and response["Location"] == "/inbox/"
+
+    def test_an_ipv6_sprayer_counts_as_its_whole_64(self, db, settings):
+        settings.SIGNIN_FAILURES_PER_ADDRESS = "2/15m"
+        factories.staff_user("agent", password=PASSWORD)
+        network, neighbour = fresh_network(), fresh_network()
+        for host in ("1", "2", "3"):
+            Client(REMOTE_ADDR=f"{network}::{host}").post("/accounts/login/", {"username": f"u{host}", "password": "guess"})
+        assert Client(REMOTE_ADDR=f"{network}::99").post("/accounts/login/", {"username": "agent", "password": PASSWORD}).status_code == 429
+        assert Client(REMOTE_ADDR=f"{neighbour}::1").post("/accounts/login/", {"username": "agent", "password": PASSWORD}).status_code == 302
+
+    def test_with_the_cache_down_sign_ins_still_work_and_axes_still_locks(self, db, settings):
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0",
+                                       "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
+        settings.SIGNIN_FAILURES_PER_ADDRESS = "1/15m"
+        factories.staff_user("agent", password=PASSWORD)
+        factories.staff_user("other", password=PASSWORD)
+        client = Client(REMOTE_ADDR=f"{fresh_network()}::1")
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            assert client.post("/accounts/login/", {"username": "agent", "password": "guess"}).status_code in (200, 429)
+        assert client.post("/accounts/login/", {"username": "agent", "password": PASSWORD}).status_code == 429  # axes
+        assert client.post("/accounts/login/", {"username": "other", "password": PASSWORD}).status_code == 302
 
     def test_api_token_endpoint_is_not_a_way_around_it(self, db):
         """There is no password-for-token endpoint: tokens are issued by admins only."""

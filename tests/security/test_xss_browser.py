@@ -9,7 +9,7 @@ from inbox.models import Contact
 from integrations.sandbox import services as sandbox
 from tests import factories
 from tests.browser import (  # noqa: F401 (fixtures)
-    CSP_WATCH, LINE_DEST, PAGE_ID, VIEWPORT, app, assert_nothing_ran, chromium, orm, signed_in_page, watch_for_scripts,
+    CSP_WATCH, LINE_DEST, PAGE_ID, VIEWPORT, app, assert_nothing_ran, chromium, open_chat, orm, signed_in_page, watch_for_scripts,
 )
 
 pytestmark = [pytest.mark.browser]
@@ -59,9 +59,9 @@ class StoredXssTests:
         expect(admin.get_by_test_id("rows")).to_contain_text("live", timeout=20_000)
 
         # Open the chat: the timeline and the header render the text and the name.
-        agent.locator("li.row", has_text="live").locator("a").click()
+        open_chat(agent, "live")
         expect(agent.get_by_test_id("timeline")).to_contain_text("<svg/onload=", timeout=20_000)
-        admin.locator("li.row", has_text="live").locator("a").click()
+        open_chat(admin, "live")
 
         # A staff note carrying the payload, saved by the agent, arrives live in the admin's open chat.
         note = agent.get_by_test_id("note")
