@@ -21,6 +21,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from config import daphne_requests  # noqa: E402
 from config.connections import keep_working_connections  # noqa: E402
 from inbox.routing import websocket_urlpatterns  # noqa: E402
 
@@ -102,6 +103,7 @@ class WebhookHandler(ASGIHandler):
 
 
 webhook_asgi_app = WebhookHandler()
+daphne_requests.install()  # Daphne's requests skip Twisted's form parsing (config/daphne_requests.py)
 
 
 async def http_app(scope, receive, send):
