@@ -22,6 +22,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from config import daphne_requests  # noqa: E402
+from config.startup import freeze_loaded_objects  # noqa: E402
 from config.connections import keep_working_connections  # noqa: E402
 from inbox.routing import websocket_urlpatterns  # noqa: E402
 
@@ -117,3 +118,4 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+freeze_loaded_objects()  # the app is loaded: out of the collector's way (config/startup.py)

@@ -24,6 +24,10 @@ def _worker_process_keeps_connections(**kwargs) -> None:
     # The solo pool sends this signal too, from the main process: only a prefork pool's process keeps.
     global _keeps_connections
     _keeps_connections = current_process().name != "MainProcess"
+    if _keeps_connections:
+        from config.startup import freeze_loaded_objects
+
+        freeze_loaded_objects()  # a pool process is loaded: out of the collector's way (config/startup.py)
 
 
 @task_prerun.connect
