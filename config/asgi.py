@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 from django.core.asgi import get_asgi_application
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
-from django.urls import set_script_prefix
+from django.urls import get_resolver, set_script_prefix
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
@@ -118,4 +118,5 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+get_resolver().url_patterns  # the URL conf (admin, API, views) loads now rather than on the first request
 freeze_loaded_objects()  # the app is loaded: out of the collector's way (config/startup.py)

@@ -27,7 +27,7 @@ def _worker_process_keeps_connections(**kwargs) -> None:
     if _keeps_connections:
         from config.startup import freeze_loaded_objects
 
-        freeze_loaded_objects()  # a pool process is loaded: out of the collector's way (config/startup.py)
+        freeze_loaded_objects(collect=False)  # what it inherited: out of the collector's way (config/startup.py)
 
 
 @task_prerun.connect

@@ -13,7 +13,10 @@ imports before it listens) points that name at a subclass that passes the flag.
 """
 from __future__ import annotations
 
+import inspect
+
 from daphne import http_protocol
+from twisted.web import http
 
 
 class WebRequest(http_protocol.WebRequest):
@@ -23,4 +26,6 @@ class WebRequest(http_protocol.WebRequest):
 
 
 def install() -> None:
-    http_protocol.WebRequest = WebRequest
+    """Only where Twisted's Request takes the flag (Twisted 25 and newer): an older one would refuse every request."""
+    if "parsePOSTFormSubmission" in inspect.signature(http.Request.__init__).parameters:
+        http_protocol.WebRequest = WebRequest

@@ -92,6 +92,7 @@ SIGNIN_FAILURES_PER_ADDRESS = os.environ.get("SIGNIN_FAILURES_PER_ADDRESS", "30/
 # Rate limits (django-ratelimit) count in the default cache; when it is unreachable the callers let requests
 # through (inbox/signin.py, orders/public.py) rather than refuse everyone.
 RATELIMIT_FAIL_OPEN = True
+RATELIMIT_IP_META_KEY = "config.client_address.client_address"
 
 ROOT_URLCONF = "config.urls"
 TEMPLATES = [

@@ -7,12 +7,13 @@ a full collection every couple of seconds, each holding the GIL for 70-530 ms wh
 (benchmark 1, docs/benchmarks.md: 91 such pauses in one run, and the webhooks' worst answer times with them).
 `gc.freeze()` moves the objects that exist at that point to a permanent generation the collector no longer
 walks: they live as long as the process anyway. What is made afterwards is collected as before, cycles
-included. Frozen before the Celery worker forks its pool, the children share those pages with the parent too
-(a collection would otherwise write to every object it walks).
+included. A Celery pool process freezes what it inherited when it starts, without collecting first: a
+collection would write to every inherited object and copy the parent's memory pages into each child.
 """
 import gc
 
 
-def freeze_loaded_objects() -> None:
-    gc.collect()  # start-up's own garbage goes first: frozen, it would stay
+def freeze_loaded_objects(*, collect: bool = True) -> None:
+    if collect:
+        gc.collect()  # start-up's own garbage goes first: frozen, it would stay
     gc.freeze()

@@ -247,10 +247,12 @@ def _publish_kept(message: dict) -> None:
     have seen)."""
     for attempt in (1, 2):
         loop, layer = _publisher()
+        sending = asyncio.run_coroutine_threadsafe(layer.group_send(STAFF_GROUP, message), loop)
         try:
-            asyncio.run_coroutine_threadsafe(layer.group_send(STAFF_GROUP, message), loop).result(PUBLISH_TIMEOUT)
+            sending.result(PUBLISH_TIMEOUT)
             return
         except Exception:
+            sending.cancel()  # a send still waiting on a stalled Redis holds a connection: not past its timeout
             if attempt == 2:
                 raise
             logger.info("publishing %s again on a fresh connection", message["type"])

@@ -8,7 +8,9 @@ after `SIGNIN_FAILURES_PER_ADDRESS` (30 in 15 minutes by default) the address's 
 are not counted, and 30 wrong passwords in a quarter of an hour is not a morning's typos.
 
 The counter is django-ratelimit's, in the default cache. With the cache down (Redis) nothing is counted and
-nobody is refused: axes's lock, kept in the database, still holds.
+nobody is refused: axes's lock, kept in the database, still holds. A failure is counted when it has happened
+(so successes never are): attempts sent all at once each pass the check before any is counted, so a burst
+can overshoot the limit by as many attempts as the server runs at once; the next ones are refused.
 """
 from __future__ import annotations
 

@@ -149,6 +149,17 @@ class LoginThrottlingTests:
         assert Client(REMOTE_ADDR=f"{network}::99").post("/accounts/login/", {"username": "agent", "password": PASSWORD}).status_code == 429
         assert Client(REMOTE_ADDR=f"{neighbour}::1").post("/accounts/login/", {"username": "agent", "password": PASSWORD}).status_code == 302
 
+    def test_ipv4_clients_of_a_server_listening_on_ipv6_are_told_apart(self, db, settings):
+        """Behind `daphne -b ::` IPv4 clients arrive as ::ffff:a.b.c.d: counted by their IPv4 address, not in the
+        one IPv6 /64 they would all share."""
+        settings.SIGNIN_FAILURES_PER_ADDRESS = "2/15m"
+        factories.staff_user("agent", password=PASSWORD)
+        sprayer, office = (f"::ffff:10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{n}" for n in (1, 2))
+        for _ in range(2):
+            Client(REMOTE_ADDR=sprayer).post("/accounts/login/", {"username": "nobody", "password": "guess"})
+        assert Client(REMOTE_ADDR=sprayer).post("/accounts/login/", {"username": "agent", "password": PASSWORD}).status_code == 429
+        assert Client(REMOTE_ADDR=office).post("/accounts/login/", {"username": "agent", "password": PASSWORD}).status_code == 302
+
     def test_with_the_cache_down_sign_ins_still_work_and_axes_still_locks(self, db, settings):
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0",
                                        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
