@@ -87,6 +87,9 @@
 
   async function load(prompt, saved) {
     const seq = ++loadSeq;
+    // The action's outcome is the prompt to show from now on: a live event arriving before this answer (the
+    // action's own event, usually) reloads too, supersedes this load, and must show it, not the previous one.
+    if (prompt) lastPrompt = prompt;
     let response;
     try {
       response = await fetch("/customers/pane/" + conversationId + "/", { credentials: "same-origin" });
