@@ -349,6 +349,10 @@ if not DEBUG and env_bool("SECURE_COOKIES", False):
 # INSERT waits for its commit to reach the disk, so more threads than cores keep a process answering meanwhile:
 # at 800 events/s on 2 cores, 8 gave ACK p99 85-92 ms, 4 gave 116-194, 16 and 2 were worse (benchmark 1).
 WEBHOOK_THREADS = int(os.environ.get("WEBHOOK_THREADS", "8"))
+# A served process (Daphne, a Celery pool process) moves what it loaded at start-up out of the garbage collector's
+# walks (config/startup.py). Off in the test process, which loads the app once and then makes and drops objects
+# for thousands of tests.
+FREEZE_LOADED_OBJECTS = env_bool("FREEZE_LOADED_OBJECTS", True)
 # Receipts ACKed within this many seconds are queued as one task, at most WEBHOOK_QUEUE_BATCH per task
 # (integrations/queueing.py): publishing a task costs as much as the rest of a webhook, and the worker handles a
 # task's receipts in one transaction. 50 ms: a chat shown 50 ms later is nothing to a person, and at 200 events/s

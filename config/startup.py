@@ -9,11 +9,17 @@ a full collection every couple of seconds, each holding the GIL for 70-530 ms wh
 walks: they live as long as the process anyway. What is made afterwards is collected as before, cycles
 included. A Celery pool process freezes what it inherited when it starts, without collecting first: a
 collection would write to every inherited object and copy the parent's memory pages into each child.
+`FREEZE_LOADED_OBJECTS` (settings) turns it off: the test process does, as it imports the app once and then makes
+and drops objects for thousands of tests.
 """
 import gc
 
+from django.conf import settings
+
 
 def freeze_loaded_objects(*, collect: bool = True) -> None:
+    if not settings.FREEZE_LOADED_OBJECTS:
+        return
     if collect:
         gc.collect()  # start-up's own garbage goes first: frozen, it would stay
     gc.freeze()

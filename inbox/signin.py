@@ -7,8 +7,8 @@ after `SIGNIN_FAILURES_PER_ADDRESS` (30 in 15 minutes by default) the address's 
 429 until the window ends. A whole office behind one address signs in without trouble: successful sign-ins
 are not counted, and 30 wrong passwords in a quarter of an hour is not a morning's typos.
 
-The counter is django-ratelimit's, in the default cache. With the cache down (Redis) nothing is counted and
-nobody is refused: axes's lock, kept in the database, still holds. A failure is counted when it has happened
+The counter is django-ratelimit's, in the default cache (`config/ratelimits.py`). With the cache down (Redis)
+nothing is counted and nobody is refused: axes's lock, kept in the database, still holds. A failure is counted when it has happened
 (so successes never are): attempts sent all at once each pass the check before any is counted, so a burst
 can overshoot the limit by as many attempts as the server runs at once; the next ones are refused.
 """
@@ -19,31 +19,22 @@ import logging
 from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
-from django_ratelimit.core import get_usage
+
+from config import ratelimits
 
 logger = logging.getLogger(__name__)
 
 GROUP = "signin-failures"
 
 
-def _failures(request, *, count: bool) -> dict | None:
-    """This window's failures from the request's address (one more if `count`), or None with the cache down."""
-    try:
-        return get_usage(request, group=GROUP, key="ip", rate=settings.SIGNIN_FAILURES_PER_ADDRESS, increment=count)
-    except Exception:  # redis and other backends raise their own types
-        logger.warning("sign-in failures not counted: the cache is unavailable", exc_info=True)
-        return None
-
-
 def _over_limit(request) -> bool:
-    usage = _failures(request, count=False)
-    return usage is not None and usage["count"] >= usage["limit"]
+    return ratelimits.over_limit(request, group=GROUP, rate=settings.SIGNIN_FAILURES_PER_ADDRESS)
 
 
 def count_failure(sender, credentials=None, request=None, **kwargs) -> None:
     """`user_login_failed` receiver: one more failure for the request's address."""
     if request is not None:
-        _failures(request, count=True)
+        ratelimits.usage(request, group=GROUP, rate=settings.SIGNIN_FAILURES_PER_ADDRESS, count=True)
 
 
 def signin_paths() -> set[str]:

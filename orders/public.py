@@ -4,7 +4,8 @@ The token is the order's `access_key` signed with an expiry (`orders.confirmatio
 tampered, unknown or expired token gets the same plain-text 404 (never Django's debug page, which would
 list the back office's URLs), so the page tells nothing about other orders.
 
-Rate limiting: django-ratelimit's fixed-window counter in Django's cache (`rate_limited`), per client IP.
+Rate limiting: django-ratelimit's fixed-window counter in Django's cache (`rate_limited`, `config/ratelimits.py`),
+per client address.
 Limits are generous for a person and the page's 5-second status poll, tight enough to make guessing tokens
 pointless (they are signed anyway).
 """
@@ -18,8 +19,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
-from django_ratelimit.core import is_ratelimited
 
+from config import ratelimits
+from config.client_address import known_client_address
 from orders import confirmation
 from orders.confirmation import ConfirmationError
 from orders.models import Order, OrderEvent, OrderStatus, PaymentStatus
@@ -37,25 +39,12 @@ CUSTOMER_EVENTS = {
 }
 
 
-def client_ip(request) -> str | None:
-    """REMOTE_ADDR only: a forwarded header is trusted only by a proxy configured to set REMOTE_ADDR."""
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def rate_limited(request, scope: str, limit: tuple[int, int]) -> bool:
     """Count this request in the current window; True once the client went over the limit. With the cache
     down (Redis) nothing is counted and nobody is limited: the tokens are signed, the limit only makes guessing
     costlier, and the customer's page must not fail for it."""
-    try:
-        return _over_limit(request, scope, limit)
-    except Exception:  # redis and other backends raise their own types
-        logger.warning("rate limit not counted: the cache is unavailable", exc_info=True)
-        return False
-
-
-def _over_limit(request, scope: str, limit: tuple[int, int]) -> bool:
     count, seconds = limit
-    return is_ratelimited(request, group=f"orders.public.{scope}", key="ip", rate=f"{count}/{seconds}s", increment=True)
+    return ratelimits.count_and_check(request, group=f"orders.public.{scope}", rate=f"{count}/{seconds}s")
 
 
 def not_found() -> HttpResponse:
@@ -137,7 +126,7 @@ def order_confirm(request, token: str):
     if refused:
         return refused
     try:
-        confirmation.confirm_order(order=order, ip=client_ip(request))
+        confirmation.confirm_order(order=order, ip=known_client_address(request))
     except ConfirmationError as exc:
         order.refresh_from_db()
         return _render(request, order, token, status=400, error=str(exc.message))

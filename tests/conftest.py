@@ -14,6 +14,7 @@ from integrations import services as channel_services
 
 
 def pytest_configure(config):
+    settings.FREEZE_LOADED_OBJECTS = False  # test modules import config.asgi: this process is not a server
     # CI (REQUIRE_REAL_SERVICES=1, set by .ci/run) must exercise PostgreSQL and Redis, never fall back.
     if os.environ.get("REQUIRE_REAL_SERVICES") == "1":
         engine = settings.DATABASES["default"]["ENGINE"]

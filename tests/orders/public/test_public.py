@@ -103,6 +103,16 @@ class CustomerActionTests:
         assert OrderEvent.objects.filter(order=order, type=OrderEvent.Type.CONFIRMED).count() == 1
         assert "Confirmed" in strict.get(path(order)).content.decode()
 
+    def test_confirmation_records_an_ipv4_client_behind_an_ipv6_listener_by_its_ipv4_address(self, order):
+        Client(REMOTE_ADDR="::ffff:203.0.113.9").post(path(order) + "confirm/")
+        order.refresh_from_db()
+        assert order.status == OrderStatus.CONFIRMED and order.confirmed_ip == "203.0.113.9"
+
+    def test_confirmation_without_a_client_address_records_none(self, order):
+        Client(REMOTE_ADDR="").post(path(order) + "confirm/")
+        order.refresh_from_db()
+        assert order.status == OrderStatus.CONFIRMED and order.confirmed_ip is None
+
     def test_upload_then_awaiting_verification(self, client, order):
         response = client.post(path(order) + "proofs/", {"proof": upload(image_bytes())})
         assert response.status_code == 302
