@@ -105,13 +105,21 @@ def _events_of(receipt: WebhookReceipt | None, channels: dict[int, Channel]) -> 
 
 @shared_task(name="integrations.tasks.webhook_receipts_sweep")
 def webhook_receipts_sweep() -> int:
-    """Re-queue events whose processing was lost (worker died) or failed fewer than MAX_ATTEMPTS times."""
+    """Re-queue events whose processing was lost (a worker died, the broker was down when they were ACKed) or
+    failed fewer than MAX_ATTEMPTS times; how many. The beat runs it every five minutes (settings).
+
+    The oldest first, in tasks of WEBHOOK_QUEUE_BATCH receipts like the web processes' (a task whose receipts fail
+    together runs them one by one, so one bad receipt holds no other back), at most WEBHOOK_SWEEP_LIMIT per run:
+    after a long broker outage (800 events/s for a minute is 48,000 receipts) the backlog is queued within a few
+    runs, never much faster than a worker drains it, so the next run doesn't queue the same receipts again."""
     stale = timezone.now() - dt.timedelta(minutes=5)
     ids = list(
         WebhookReceipt.objects.filter(received_at__lt=stale, attempts__lt=MAX_ATTEMPTS)
         .filter(status__in=[WebhookReceipt.Status.RECEIVED, WebhookReceipt.Status.FAILED])
-        .values_list("pk", flat=True)[:500]
+        .order_by("pk")
+        .values_list("pk", flat=True)[: settings.WEBHOOK_SWEEP_LIMIT]
     )
-    for receipt_id in ids:  # a rare recovery path: one task each, so one bad receipt delays no other
-        webhook_receipt_process.delay(receipt_id)
+    size = settings.WEBHOOK_QUEUE_BATCH
+    for start in range(0, len(ids), size):
+        webhook_receipt_process.delay(ids[start : start + size])
     return len(ids)

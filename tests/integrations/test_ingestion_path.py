@@ -3,6 +3,7 @@ config.asgi's webhook handler (the webhook routes' middleware and view in one ca
 their database connection)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -10,12 +11,13 @@ from celery.signals import task_prerun
 from channels.testing import HttpCommunicator
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from inbox.models import Message
 from integrations.line import signature as line_signature
 from integrations.messenger.signature import sign
 from integrations.models import WebhookReceipt
-from integrations.tasks import webhook_receipt_process
+from integrations.tasks import webhook_receipt_process, webhook_receipts_sweep
 from tests.webhooks import line_body, line_text, messenger_body, messenger_text, post_line, post_messenger
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -142,6 +144,55 @@ class WorkerTests:
         Message.objects.all().delete()
         assert webhook_receipt_process(receipt_id) == "processed"
         assert Message.objects.get().text == "m_single"
+
+
+class SweepTests:
+    """The beat's sweep queues what was stored but never processed (a broker outage, a killed worker)."""
+
+    def left_unprocessed(self, client, messenger_channel, count: int) -> list[int]:
+        """`count` stored receipts, RECEIVED and 10 minutes old, their messages not made: as after an outage."""
+        page = messenger_channel.external_id
+        for start in range(0, count, 100):
+            events = [messenger_text(f"6000000000{n:06d}", page, f"m_swept_{n}", f"swept {n}") for n in range(start, min(count, start + 100))]
+            assert post_messenger(client, messenger_body(page, *events), "test-app-secret").status_code == 200
+        WebhookReceipt.objects.update(status=WebhookReceipt.Status.RECEIVED, attempts=0, received_at=timezone.now() - dt.timedelta(minutes=10))
+        Message.objects.all().delete()
+        return sorted(WebhookReceipt.objects.values_list("pk", flat=True))
+
+    def test_a_backlog_is_queued_oldest_first_in_batches_up_to_the_limit_per_run(self, client, messenger_channel, settings, tasks_run):
+        settings.WEBHOOK_QUEUE_BATCH, settings.WEBHOOK_SWEEP_LIMIT = 40, 250
+        ids = self.left_unprocessed(client, messenger_channel, 300)
+        tasks_run.clear()
+
+        assert webhook_receipts_sweep() == 250
+        batches = [args[0] for args in processing_tasks(tasks_run)]
+        assert [len(batch) for batch in batches] == [40] * 6 + [10]
+        assert [pk for batch in batches for pk in batch] == ids[:250]
+        assert Message.objects.count() == 250
+
+        assert webhook_receipts_sweep() == 50  # the next run: the rest
+        assert webhook_receipts_sweep() == 0
+        assert Message.objects.count() == 300
+        assert set(WebhookReceipt.objects.values_list("status", "attempts")) == {(WebhookReceipt.Status.PROCESSED, 1)}
+
+    def test_recent_done_and_exhausted_receipts_are_left_alone(self, client, messenger_channel, tasks_run):
+        recent, done, exhausted, failed = self.left_unprocessed(client, messenger_channel, 4)
+        WebhookReceipt.objects.filter(pk=recent).update(received_at=timezone.now())
+        WebhookReceipt.objects.filter(pk=done).update(status=WebhookReceipt.Status.PROCESSED)
+        WebhookReceipt.objects.filter(pk=exhausted).update(status=WebhookReceipt.Status.FAILED, attempts=5)
+        WebhookReceipt.objects.filter(pk=failed).update(status=WebhookReceipt.Status.FAILED, attempts=2)
+        tasks_run.clear()
+        assert webhook_receipts_sweep() == 1
+        assert processing_tasks(tasks_run) == [([failed],)]
+
+    def test_the_beat_runs_the_sweep(self):
+        """Recovery after an outage depends on it (tests/reliability): every scheduled task exists, the sweep among them."""
+        from config.celery import app
+
+        app.loader.import_default_modules()
+        schedule = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
+        assert schedule["integrations.tasks.webhook_receipts_sweep"] <= 300
+        assert set(schedule) <= set(app.tasks), set(schedule) - set(app.tasks)
 
 
 class WebhookHandlerTests:

@@ -159,7 +159,7 @@ class MessengerSendFaultTests:
         with pytest.raises(SendRefused):
             retry_message(message=message, actor=agent)
 
-    def test_last_attempt_fails_with_the_reason_then_a_manual_retry_sends_once(self, messenger_conversation, agent, settings):
+    def test_last_attempt_fails_with_the_reason_then_a_manual_retry_sends_once(self, messenger_conversation, agent, settings, client):
         settings.PLATFORM_MAX_ATTEMPTS = 3
         sandbox.set_fault("messenger", status=503, count=None, endpoint="send")
         message = send_message(conversation=messenger_conversation, author=agent, text="明天寄出")
@@ -167,9 +167,18 @@ class MessengerSendFaultTests:
         assert message.state == Message.State.FAILED
         assert "HTTP 503" in message.error and "retry" in message.error.lower()
         assert sandbox.calls("messenger", "send").count() == 3
+        # The reason is shown to staff: in the API and in the rendered chat.
+        client.force_login(agent)
+        api = client.get(f"/api/v1/conversations/{messenger_conversation.pk}/messages/").json()
+        shown = next(m for m in api["results"] if m["id"] == message.pk)
+        assert shown["state"] == "failed" and "HTTP 503" in shown["error"]
+        assert "HTTP 503" in client.get(f"/inbox/fragments/message/{message.pk}/").content.decode()
+
         sandbox.clear_faults()
-        retry_message(message=message, actor=agent)
+        retried = client.post(f"/api/v1/messages/{message.pk}/retry/", {}, content_type="application/json")
+        assert retried.status_code == 200, retried.content
         message.refresh_from_db()
         assert message.state == Message.State.SENT
         assert sandbox.calls("messenger", "send").filter(status=200).count() == 1
         assert delivered_to_customer("明天寄出") == 1
+        assert client.post(f"/api/v1/messages/{message.pk}/retry/", {}, content_type="application/json").status_code == 409
