@@ -19,6 +19,7 @@ from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from config.serializer_fields import StrictCharField
 from customers import selectors, services
 from customers.errors import DuplicateCustomer
 from customers.models import Address, Customer, MemberTier
@@ -41,9 +42,9 @@ class CustomerRefSerializer(serializers.Serializer):
     """A member in a list: enough to recognise and pick them."""
 
     id = serializers.IntegerField()
-    name = serializers.CharField()
-    email = serializers.CharField(help_text="Normalized: trimmed, lower-case; empty when unknown.")
-    phone = serializers.CharField(help_text="E.164, e.g. +886912345678; empty when unknown.")
+    name = StrictCharField()
+    email = StrictCharField(help_text="Normalized: trimmed, lower-case; empty when unknown.")
+    phone = StrictCharField(help_text="E.164, e.g. +886912345678; empty when unknown.")
     phone_display = serializers.SerializerMethodField(help_text="As staff read it, e.g. 0912 345 678.")
     tier = TierSerializer(allow_null=True)
     tags = serializers.SerializerMethodField()
@@ -73,7 +74,7 @@ class AddressSerializer(serializers.ModelSerializer):
 class ContactRefSerializer(serializers.Serializer):
     contact_id = serializers.IntegerField(source="contact.pk")
     conversation_id = serializers.SerializerMethodField()
-    name = serializers.CharField(source="contact.display_name")
+    name = StrictCharField(source="contact.display_name")
     channel = serializers.SerializerMethodField()
     bound_at = serializers.DateTimeField()
 
@@ -93,13 +94,13 @@ class OrderRowSerializer(serializers.Serializer):
     """One of a member's orders, as the pane's order history lists it."""
 
     id = serializers.IntegerField()
-    number = serializers.CharField()
+    number = StrictCharField()
     date = serializers.DateField(help_text="The day it was placed, in the shop's time zone (Asia/Taipei).")
     created_at = serializers.DateTimeField()
     total = serializers.IntegerField(help_text="TWD.")
-    status = serializers.CharField()
-    status_label = serializers.CharField()
-    url = serializers.CharField(help_text="The back-office order page.")
+    status = StrictCharField()
+    status_label = StrictCharField()
+    url = StrictCharField(help_text="The back-office order page.")
 
     class Meta:
         ref_name = "CustomerOrder"
@@ -108,7 +109,7 @@ class OrderRowSerializer(serializers.Serializer):
 class CustomerSerializer(CustomerRefSerializer):
     """A member with everything the pane shows."""
 
-    notes = serializers.CharField(allow_blank=True)
+    notes = StrictCharField(allow_blank=True)
     source = serializers.ChoiceField(choices=Customer.Source.choices)
     addresses = serializers.SerializerMethodField()
     contacts = serializers.SerializerMethodField()
@@ -131,7 +132,7 @@ class CustomerSerializer(CustomerRefSerializer):
 
 
 class DuplicateSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+    detail = StrictCharField()
     outcome = serializers.ChoiceField(choices=["duplicate", "reenter"])
     matches = CustomerRefSerializer(many=True)
     by_field = serializers.DictField(child=serializers.IntegerField(), help_text='Which member has the "email" and which the "phone".')
@@ -189,16 +190,16 @@ class TierField(serializers.PrimaryKeyRelatedField):
 
 
 class TagsField(serializers.ListField):
-    child = serializers.CharField(max_length=50, allow_blank=True)
+    child = StrictCharField(max_length=50, allow_blank=True)
     max_length = services.MAX_TAGS
 
 
 class DetailsInputSerializer(serializers.Serializer):
     """Login details as typed: normalized (and checked) by the services."""
 
-    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    name = StrictCharField(required=False, allow_blank=True, max_length=200)
+    email = StrictCharField(required=False, allow_blank=True, max_length=254)
+    phone = StrictCharField(required=False, allow_blank=True, max_length=40)
 
     class Meta:
         ref_name = "CustomerDetailsInput"
@@ -215,9 +216,9 @@ def customer_payload(customer: Customer) -> dict:
 @extend_schema(tags=["customers"])
 class CustomerListCreateApi(CustomersApi):
     class FilterSerializer(serializers.Serializer):
-        q = serializers.CharField(required=False, default="", allow_blank=True, max_length=100, help_text="Name, email, phone (any spelling, partial) or tag.")
+        q = StrictCharField(required=False, default="", allow_blank=True, max_length=100, help_text="Name, email, phone (any spelling, partial) or tag.")
         tier = serializers.IntegerField(required=False, min_value=1, max_value=selectors.MAX_ID)
-        tag = serializers.CharField(required=False, default="", allow_blank=True, max_length=50)
+        tag = StrictCharField(required=False, default="", allow_blank=True, max_length=50)
         has_orders = serializers.BooleanField(required=False, allow_null=True, default=None)
         limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
 
@@ -233,7 +234,7 @@ class CustomerListCreateApi(CustomersApi):
     class InputSerializer(DetailsInputSerializer):
         tier = TierField(queryset=MemberTier.objects.all(), required=False, allow_null=True)
         tags = TagsField(required=False)
-        notes = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_NOTES)
+        notes = StrictCharField(required=False, allow_blank=True, max_length=services.MAX_NOTES)
 
         class Meta:
             ref_name = "CustomerCreateInput"
@@ -278,7 +279,7 @@ class CustomerDetailApi(CustomersApi):
     class InputSerializer(DetailsInputSerializer):
         tier = TierField(queryset=MemberTier.objects.all(), required=False, allow_null=True)
         tags = TagsField(required=False)
-        notes = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_NOTES)
+        notes = StrictCharField(required=False, allow_blank=True, max_length=services.MAX_NOTES)
 
         class Meta:
             ref_name = "CustomerUpdateInput"
@@ -306,8 +307,8 @@ class CustomerDetailApi(CustomersApi):
 class CustomerMergeApi(CustomersApi):
     class InputSerializer(serializers.Serializer):
         source = serializers.IntegerField(min_value=1, max_value=selectors.MAX_ID, help_text="The member merged into this one (it no longer exists afterwards).")
-        email = serializers.CharField(required=False, allow_blank=True, max_length=254, help_text="Set on this member after the merge.")
-        phone = serializers.CharField(required=False, allow_blank=True, max_length=40, help_text="Set on this member after the merge.")
+        email = StrictCharField(required=False, allow_blank=True, max_length=254, help_text="Set on this member after the merge.")
+        phone = StrictCharField(required=False, allow_blank=True, max_length=40, help_text="Set on this member after the merge.")
 
         class Meta:
             ref_name = "CustomerMergeInput"
@@ -395,11 +396,11 @@ class OrderCustomerMatchSerializer(serializers.Serializer):
         help_text='"member": the order belongs to it; "phone"/"email": the order\'s recipient details are its login; "": no member.',
     )
     order_id = serializers.IntegerField()
-    order_number = serializers.CharField()
-    order_url = serializers.CharField()
-    name = serializers.CharField(help_text="The details the order carries.")
-    phone = serializers.CharField()
-    email = serializers.CharField()
+    order_number = StrictCharField()
+    order_url = StrictCharField()
+    name = StrictCharField(help_text="The details the order carries.")
+    phone = StrictCharField()
+    email = StrictCharField()
 
     class Meta:
         ref_name = "OrderCustomerMatch"
@@ -461,12 +462,12 @@ class ConversationOrderCustomersApi(CustomersApi):
 
 
 class AddressInputSerializer(serializers.Serializer):
-    recipient_name = serializers.CharField(max_length=100, allow_blank=True)
-    recipient_phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
-    postal_code = serializers.CharField(required=False, allow_blank=True, max_length=10)
-    city = serializers.CharField(required=False, allow_blank=True, max_length=50)
-    district = serializers.CharField(required=False, allow_blank=True, max_length=50)
-    street = serializers.CharField(max_length=200, allow_blank=True)
+    recipient_name = StrictCharField(max_length=100, allow_blank=True)
+    recipient_phone = StrictCharField(required=False, allow_blank=True, max_length=40)
+    postal_code = StrictCharField(required=False, allow_blank=True, max_length=10)
+    city = StrictCharField(required=False, allow_blank=True, max_length=50)
+    district = StrictCharField(required=False, allow_blank=True, max_length=50)
+    street = StrictCharField(max_length=200, allow_blank=True)
     is_default = serializers.BooleanField(required=False, default=False, help_text="true makes it the default.")
 
     class Meta:
@@ -527,10 +528,10 @@ class AddressDetailApi(CustomersApi):
 
 class CreditEntrySerializer(serializers.Serializer):
     id = serializers.IntegerField(source="entry.pk")
-    kind = serializers.CharField(source="entry.kind")
+    kind = StrictCharField(source="entry.kind")
     amount = serializers.IntegerField(source="entry.amount", help_text="TWD; negative takes credit away.")
     balance_after = serializers.IntegerField()
-    reason = serializers.CharField(source="entry.reason")
+    reason = StrictCharField(source="entry.reason")
     order_id = serializers.IntegerField(source="entry.order_id", allow_null=True)
     expires_at = serializers.DateTimeField(source="entry.expires_at", allow_null=True)
     created_at = serializers.DateTimeField(source="entry.created_at")
@@ -547,7 +548,7 @@ class CustomerCreditApi(CustomersApi):
 
     class InputSerializer(serializers.Serializer):
         amount = serializers.IntegerField(min_value=-10_000_000, max_value=10_000_000, help_text="Whole TWD; negative takes credit away.")
-        reason = serializers.CharField(max_length=200)
+        reason = StrictCharField(max_length=200)
         expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
         class Meta:

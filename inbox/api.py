@@ -29,6 +29,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from config.parsers import JSONParser
+from config.serializer_fields import StrictCharField, StrictModelSerializer
 from inbox import events, selectors
 from inbox.errors import ApplicationError, SendRefused
 from inbox.models import Conversation, Message, SavedReply
@@ -58,42 +59,42 @@ class DecisionSerializer(serializers.Serializer):
 
     allowed = serializers.BooleanField()
     window = serializers.ChoiceField(choices=[w.value for w in Window])
-    reason = serializers.CharField()
+    reason = StrictCharField()
     expires_at = serializers.DateTimeField(allow_null=True)
-    messaging_type = serializers.CharField(help_text="Messenger: RESPONSE or MESSAGE_TAG; empty otherwise.")
-    tag = serializers.CharField(help_text="Messenger: HUMAN_AGENT after 24 hours; empty otherwise.")
+    messaging_type = StrictCharField(help_text="Messenger: RESPONSE or MESSAGE_TAG; empty otherwise.")
+    tag = StrictCharField(help_text="Messenger: HUMAN_AGENT after 24 hours; empty otherwise.")
     use_reply_token = serializers.BooleanField()
     billed = serializers.BooleanField(help_text="LINE: a push counted against the paid quota.")
 
 
 class ContactSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    avatar = serializers.CharField()
-    platform_id = serializers.CharField()
+    name = StrictCharField()
+    avatar = StrictCharField()
+    platform_id = StrictCharField()
 
 
 class ChannelRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = StrictCharField()
     platform = serializers.ChoiceField(choices=Channel.Platform.choices)
 
 
 class UserRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = StrictCharField()
 
 
 class LastMessageSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     direction = serializers.ChoiceField(choices=Message.Direction.choices)
     kind = serializers.ChoiceField(choices=Message.Kind.choices)
-    text = serializers.CharField(help_text="The first 120 characters.")
+    text = StrictCharField(help_text="The first 120 characters.")
     created_at = serializers.DateTimeField()
 
 
 class TagSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = StrictCharField()
 
 
 class ConversationSerializer(serializers.Serializer):
@@ -109,7 +110,7 @@ class ConversationSerializer(serializers.Serializer):
     assignee = UserRefSerializer(allow_null=True)
     starred = serializers.BooleanField()
     star_due_at = serializers.DateTimeField(allow_null=True)
-    note = serializers.CharField(allow_blank=True)
+    note = StrictCharField(allow_blank=True)
     needs_reply = serializers.BooleanField(help_text="The customer wrote after the last answer by a person.")
     last_message = LastMessageSerializer(allow_null=True)
     activity_at = serializers.DateTimeField(allow_null=True)
@@ -123,8 +124,8 @@ class ConversationSerializer(serializers.Serializer):
 class AttachmentSerializer(serializers.Serializer):
     """The common keys; some kinds add their own (a sticker's `sticker_id`, a location's coordinates)."""
 
-    type = serializers.CharField()
-    url = serializers.CharField(required=False)
+    type = StrictCharField()
+    url = StrictCharField(required=False)
 
 
 class MessageSerializer(serializers.Serializer):
@@ -135,11 +136,11 @@ class MessageSerializer(serializers.Serializer):
     direction = serializers.ChoiceField(choices=Message.Direction.choices)
     source = serializers.ChoiceField(choices=Message.Source.choices)
     kind = serializers.ChoiceField(choices=Message.Kind.choices)
-    text = serializers.CharField(allow_blank=True)
+    text = StrictCharField(allow_blank=True)
     attachments = AttachmentSerializer(many=True)
     state = serializers.ChoiceField(choices=Message.State.choices)
-    error = serializers.CharField(allow_blank=True)
-    sent_by = serializers.CharField(allow_null=True, help_text="The username of the person who sent it.")
+    error = StrictCharField(allow_blank=True)
+    sent_by = StrictCharField(allow_null=True, help_text="The username of the person who sent it.")
     billed = serializers.BooleanField(allow_null=True)
     window = serializers.ChoiceField(choices=[w.value for w in Window], allow_null=True, help_text="The window it was sent in.")
     created_at = serializers.DateTimeField()
@@ -149,7 +150,7 @@ class MessageSerializer(serializers.Serializer):
 
 
 class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+    detail = StrictCharField()
 
 
 # A 400 is {"detail": "..."} when a service refuses, or DRF's {"<field>": ["..."]} for bad input.
@@ -160,7 +161,7 @@ BAD_REQUEST = OpenApiResponse(
 
 
 class SendRefusedSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="Why the message can't be sent now, for people.")
+    detail = StrictCharField(help_text="Why the message can't be sent now, for people.")
     window = DecisionSerializer(allow_null=True)
     needs_confirmation = serializers.BooleanField(help_text="Send again with confirm_paid=true to send a paid LINE push.")
 
@@ -249,7 +250,7 @@ class ChannelListApi(InboxApi):
 class StaffListApi(InboxApi):
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
-        username = serializers.CharField()
+        username = StrictCharField()
         name = serializers.SerializerMethodField()
 
         class Meta:
@@ -313,12 +314,12 @@ class ConversationListApi(InboxApi):
     class FilterSerializer(serializers.Serializer):
         channel = serializers.IntegerField(required=False, min_value=1, help_text="A channel id; all channels when left out.")
         view = serializers.ChoiceField(choices=selectors.VIEWS, default="all")
-        assignee = serializers.CharField(required=False, help_text="me, none or a staff id.")
-        q = serializers.CharField(required=False, default="", allow_blank=True, max_length=100, help_text="Contact name or tag.")
+        assignee = StrictCharField(required=False, help_text="me, none or a staff id.")
+        q = StrictCharField(required=False, default="", allow_blank=True, max_length=100, help_text="Contact name or tag.")
         sort = serializers.ChoiceField(
             choices=selectors.SORTS, default="recent", help_text="closing: Messenger conversations whose window closes first."
         )
-        cursor = serializers.CharField(required=False, help_text="From the previous page's `next`.")
+        cursor = StrictCharField(required=False, help_text="From the previous page's `next`.")
         limit = serializers.IntegerField(required=False, default=selectors.PAGE_SIZE, min_value=1, max_value=selectors.MAX_PAGE_SIZE)
 
         class Meta:
@@ -451,7 +452,7 @@ class ConversationReadApi(ConversationActionApi):
 
 
 class NoteInput(serializers.Serializer):
-    note = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="Staff's note; empty clears it.")
+    note = StrictCharField(allow_blank=True, trim_whitespace=False, help_text="Staff's note; empty clears it.")
 
     class Meta:
         ref_name = "ConversationNoteInput"
@@ -489,7 +490,7 @@ class MessageListSendApi(InboxApi):
             ref_name = "MessageList"
 
     class InputSerializer(serializers.Serializer):
-        text = serializers.CharField(required=False, default="", allow_blank=True, trim_whitespace=False)
+        text = StrictCharField(required=False, default="", allow_blank=True, trim_whitespace=False)
         confirm_paid = serializers.BooleanField(
             required=False, default=False, help_text="Confirms a paid LINE push (asked once per conversation)."
         )
@@ -577,12 +578,12 @@ class SavedReplyListCreateApi(InboxApi):
     permission_classes = [IsInboxAdminOrReadOnly]
 
     class FilterSerializer(serializers.Serializer):
-        q = serializers.CharField(required=False, default="", allow_blank=True, max_length=100, help_text="In the shortcut or the text.")
+        q = StrictCharField(required=False, default="", allow_blank=True, max_length=100, help_text="In the shortcut or the text.")
 
         class Meta:
             ref_name = "SavedReplyFilter"
 
-    class InputSerializer(serializers.ModelSerializer):
+    class InputSerializer(StrictModelSerializer):
         class Meta:
             model = SavedReply
             fields = ("shortcut", "text")
@@ -609,7 +610,7 @@ class SavedReplyDetailApi(InboxApi):
 
     permission_classes = [IsInboxAdminOrReadOnly]
 
-    class InputSerializer(serializers.ModelSerializer):
+    class InputSerializer(StrictModelSerializer):
         class Meta:
             model = SavedReply
             fields = ("shortcut", "text")

@@ -27,6 +27,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.serializer_fields import StrictCharField
 from customers import selectors as customer_selectors
 from inbox.api import ErrorSerializer as DetailSerializer
 from inbox.permissions import IsInboxAdminOrReadOnly, IsInboxStaff
@@ -167,18 +168,18 @@ class OrdersActionApi(OrdersApi):
 
 
 class NoticeSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Stable, for programs: e.g. coupon.below_minimum, credit.over_maximum.")
-    message = serializers.CharField(help_text="For people, in the request's language.")
-    source = serializers.CharField()
+    code = StrictCharField(help_text="Stable, for programs: e.g. coupon.below_minimum, credit.over_maximum.")
+    message = StrictCharField(help_text="For people, in the request's language.")
+    source = StrictCharField()
     source_id = serializers.IntegerField(allow_null=True)
-    line_key = serializers.CharField(allow_blank=True)
+    line_key = StrictCharField(allow_blank=True)
 
     class Meta:
         ref_name = "QuoteNotice"
 
 
 class TouchSerializer(serializers.Serializer):
-    line_key = serializers.CharField()
+    line_key = StrictCharField()
     units = serializers.IntegerField()
     amount = serializers.IntegerField(help_text="Dollars taken off that line.")
     reward_units = serializers.IntegerField(help_text="Buy X get Y: the units given free or at the reduced price.")
@@ -188,14 +189,14 @@ class TouchSerializer(serializers.Serializer):
 
 
 class AdjustmentSerializer(serializers.Serializer):
-    step = serializers.CharField(help_text="item_promotion, order_promotion, coupon, custom_discount, credit, shipping or tax.")
-    source = serializers.CharField()
+    step = StrictCharField(help_text="item_promotion, order_promotion, coupon, custom_discount, credit, shipping or tax.")
+    source = StrictCharField()
     source_id = serializers.IntegerField(allow_null=True, help_text="Promotion or coupon id, custom discount position.")
-    label = serializers.CharField()
+    label = StrictCharField()
     amount = serializers.IntegerField(help_text="Negative for discounts and credit.")
-    kind = serializers.CharField(allow_blank=True)
-    kind_label = serializers.CharField(allow_blank=True)
-    code = serializers.CharField(allow_blank=True)
+    kind = StrictCharField(allow_blank=True)
+    kind_label = StrictCharField(allow_blank=True)
+    code = StrictCharField(allow_blank=True)
     touches = TouchSerializer(many=True)
 
     class Meta:
@@ -204,9 +205,9 @@ class AdjustmentSerializer(serializers.Serializer):
 
 class LinePromotionSerializer(serializers.Serializer):
     promotion_id = serializers.IntegerField()
-    name = serializers.CharField()
-    kind = serializers.CharField()
-    kind_label = serializers.CharField(help_text="What the line shows: 任選, A+B 優惠, 買X享Y.")
+    name = StrictCharField()
+    kind = StrictCharField()
+    kind_label = StrictCharField(help_text="What the line shows: 任選, A+B 優惠, 買X享Y.")
     units = serializers.IntegerField()
     reward_units = serializers.IntegerField()
     discount = serializers.IntegerField()
@@ -216,9 +217,9 @@ class LinePromotionSerializer(serializers.Serializer):
 
 
 class QuoteLineSerializer(serializers.Serializer):
-    key = serializers.CharField(help_text="v<variant id>, g<gift id> or c<n> for the n-th custom product.")
-    name = serializers.CharField()
-    sku = serializers.CharField(allow_blank=True)
+    key = StrictCharField(help_text="v<variant id>, g<gift id> or c<n> for the n-th custom product.")
+    name = StrictCharField()
+    sku = StrictCharField(allow_blank=True)
     product_id = serializers.IntegerField(allow_null=True)
     variant_id = serializers.IntegerField(allow_null=True)
     gift_id = serializers.IntegerField(allow_null=True)
@@ -240,9 +241,9 @@ class QuoteLineSerializer(serializers.Serializer):
 
 
 class CouponResultSerializer(serializers.Serializer):
-    code = serializers.CharField()
+    code = StrictCharField()
     coupon_id = serializers.IntegerField(allow_null=True)
-    label = serializers.CharField()
+    label = StrictCharField()
     applied = serializers.BooleanField()
     discount = serializers.IntegerField()
     reasons = NoticeSerializer(many=True, help_text="Every condition it failed.")
@@ -253,7 +254,7 @@ class CouponResultSerializer(serializers.Serializer):
 
 class CustomDiscountResultSerializer(serializers.Serializer):
     position = serializers.IntegerField()
-    label = serializers.CharField()
+    label = StrictCharField()
     requested = serializers.IntegerField()
     applied = serializers.IntegerField()
 
@@ -278,8 +279,8 @@ class CreditResultSerializer(serializers.Serializer):
 
 class ShippingResultSerializer(serializers.Serializer):
     method_id = serializers.IntegerField(allow_null=True)
-    name = serializers.CharField()
-    code = serializers.CharField(allow_blank=True)
+    name = StrictCharField()
+    code = StrictCharField(allow_blank=True)
     fee = serializers.IntegerField()
     free_threshold = serializers.IntegerField(allow_null=True)
     amount = serializers.IntegerField()
@@ -291,7 +292,7 @@ class ShippingResultSerializer(serializers.Serializer):
 
 
 class LineTaxSerializer(serializers.Serializer):
-    line_key = serializers.CharField()
+    line_key = StrictCharField()
     base = serializers.IntegerField()
     amount = serializers.IntegerField()
 
@@ -300,12 +301,12 @@ class LineTaxSerializer(serializers.Serializer):
 
 
 class TaxResultSerializer(serializers.Serializer):
-    mode = serializers.CharField(help_text="none, included, all or per_product.")
+    mode = StrictCharField(help_text="none, included, all or per_product.")
     rate = serializers.DecimalField(max_digits=5, decimal_places=2, help_text="Percent.")
     base = serializers.IntegerField()
     amount = serializers.IntegerField()
     added = serializers.BooleanField(help_text="Added to the total (false: included in it, shown only).")
-    formula = serializers.CharField(allow_blank=True)
+    formula = StrictCharField(allow_blank=True)
     lines = LineTaxSerializer(many=True)
 
     class Meta:
@@ -340,7 +341,7 @@ class QuoteSerializer(serializers.Serializer):
 
 
 class QuoteCustomProductSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = StrictCharField(max_length=200)
     unit_price = serializers.IntegerField(min_value=0, max_value=pricing.MAX_UNIT_PRICE)
     taxable = serializers.BooleanField(default=False, help_text="Per-product tax mode: carries the extra tax.")
 
@@ -365,7 +366,7 @@ class QuoteLineInputSerializer(serializers.Serializer):
 
 
 class QuoteCustomDiscountInputSerializer(serializers.Serializer):
-    label = serializers.CharField(
+    label = StrictCharField(
         max_length=pricing.MAX_DISCOUNT_LABEL, allow_blank=True, default="", help_text="Empty: the default name."
     )
     amount = serializers.IntegerField(min_value=0, max_value=pricing.MAX_UNIT_PRICE * pricing.MAX_QUANTITY)
@@ -377,7 +378,7 @@ class QuoteCustomDiscountInputSerializer(serializers.Serializer):
 class QuoteCreateApi(OrdersActionApi):
     class InputSerializer(serializers.Serializer):
         lines = QuoteLineInputSerializer(many=True, max_length=pricing.MAX_LINES)
-        coupon_code = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+        coupon_code = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
         custom_discounts = QuoteCustomDiscountInputSerializer(
             many=True, required=False, default=list, help_text="At most 5."
         )
@@ -468,9 +469,9 @@ class QuoteCreateApi(OrdersActionApi):
 
 class VariantSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    sku = serializers.CharField()
-    options = serializers.DictField(child=serializers.CharField())
-    label = serializers.CharField()
+    sku = StrictCharField()
+    options = serializers.DictField(child=StrictCharField())
+    label = StrictCharField()
     price = serializers.IntegerField()
     stock = serializers.IntegerField()
     weight_grams = serializers.IntegerField()
@@ -481,10 +482,10 @@ class VariantSerializer(serializers.Serializer):
 
 class ProductSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
-    description = serializers.CharField(allow_blank=True)
+    name = StrictCharField()
+    description = StrictCharField(allow_blank=True)
     image = serializers.SerializerMethodField()
-    visibility = serializers.CharField()
+    visibility = StrictCharField()
     is_custom = serializers.BooleanField()
     tags = serializers.SerializerMethodField()
     option_names = serializers.SerializerMethodField(help_text="The variant dropdowns, in order.")
@@ -509,7 +510,7 @@ class ProductSerializer(serializers.Serializer):
 
 
 class SearchFilterSerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, default="", allow_blank=True, max_length=100)
+    q = StrictCharField(required=False, default="", allow_blank=True, max_length=100)
     limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=100)
 
     class Meta:
@@ -530,8 +531,8 @@ class ProductListApi(OrdersApi):
 
 class GiftSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
-    sku = serializers.CharField()
+    name = StrictCharField()
+    sku = StrictCharField()
     stock = serializers.IntegerField()
     image = serializers.SerializerMethodField()
 
@@ -560,7 +561,7 @@ class GiftListApi(OrdersApi):
 class DeliveryMethodSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     type = serializers.ChoiceField(choices=DeliveryType.choices)
-    name = serializers.CharField(help_text="As the shop named it.")
+    name = StrictCharField(help_text="As the shop named it.")
     fee = serializers.IntegerField()
     free_threshold = serializers.IntegerField(allow_null=True)
     store_chain = serializers.SerializerMethodField(help_text="Store pickup: the chain to search stores of; null otherwise.")
@@ -593,8 +594,8 @@ class DeliveryMethodListApi(OrdersApi):
 class PaymentMethodSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     type = serializers.ChoiceField(choices=PaymentType.choices)
-    name = serializers.CharField(help_text="As the shop named it.")
-    instructions = serializers.CharField(allow_blank=True)
+    name = StrictCharField(help_text="As the shop named it.")
+    instructions = StrictCharField(allow_blank=True)
     pay_at_pickup = serializers.SerializerMethodField()
 
     class Meta:
@@ -636,12 +637,12 @@ class PaymentMethodListApi(OrdersApi):
 
 
 class StoreSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    chain = serializers.CharField()
-    name = serializers.CharField()
-    address = serializers.CharField()
-    district = serializers.CharField(allow_blank=True)
-    country = serializers.CharField()
+    id = StrictCharField()
+    chain = StrictCharField()
+    name = StrictCharField()
+    address = StrictCharField()
+    district = StrictCharField(allow_blank=True)
+    country = StrictCharField()
 
     class Meta:
         ref_name = "Store"
@@ -650,7 +651,7 @@ class StoreSerializer(serializers.Serializer):
 class StoreListApi(OrdersApi):
     class FilterSerializer(serializers.Serializer):
         chain = serializers.ChoiceField(choices=StoreChain.choices)
-        q = serializers.CharField(
+        q = StrictCharField(
             required=False, default="", allow_blank=True, max_length=100, help_text="Name, address, district or id."
         )
         limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=50)
@@ -676,22 +677,22 @@ class InvoiceValidateApi(OrdersActionApi):
     class InputSerializer(serializers.Serializer):
         type = serializers.ChoiceField(choices=InvoiceType.choices)
         carrier_type = serializers.ChoiceField(choices=CarrierType.choices, required=False, allow_blank=True, default="")
-        carrier_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
-        business_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
-        company_title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-        love_code = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
+        carrier_number = StrictCharField(required=False, allow_blank=True, default="", max_length=64)
+        business_number = StrictCharField(required=False, allow_blank=True, default="", max_length=32)
+        company_title = StrictCharField(required=False, allow_blank=True, default="", max_length=200)
+        love_code = StrictCharField(required=False, allow_blank=True, default="", max_length=32)
 
         class Meta:
             ref_name = "InvoiceInput"
 
     class OutputSerializer(serializers.Serializer):
-        type = serializers.CharField()
-        carrier_type = serializers.CharField(allow_blank=True)
-        carrier_number = serializers.CharField(allow_blank=True)
-        business_number = serializers.CharField(allow_blank=True)
-        company_title = serializers.CharField(allow_blank=True)
-        love_code = serializers.CharField(allow_blank=True)
-        summary = serializers.CharField(help_text="What the invoice block shows.")
+        type = StrictCharField()
+        carrier_type = StrictCharField(allow_blank=True)
+        carrier_number = StrictCharField(allow_blank=True)
+        business_number = StrictCharField(allow_blank=True)
+        company_title = StrictCharField(allow_blank=True)
+        love_code = StrictCharField(allow_blank=True)
+        summary = StrictCharField(help_text="What the invoice block shows.")
 
         class Meta:
             ref_name = "Invoice"
@@ -721,13 +722,13 @@ class InvoiceValidateApi(OrdersActionApi):
 
 class OrderLineOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    kind = serializers.CharField()
+    kind = StrictCharField()
     variant_id = serializers.IntegerField(allow_null=True)
     gift_id = serializers.IntegerField(allow_null=True)
-    name = serializers.CharField()
-    sku = serializers.CharField(allow_blank=True)
-    options = serializers.CharField(allow_blank=True)
-    image_url = serializers.CharField(allow_blank=True, help_text="The product's picture (a custom product's uploaded one).")
+    name = StrictCharField()
+    sku = StrictCharField(allow_blank=True)
+    options = StrictCharField(allow_blank=True)
+    image_url = StrictCharField(allow_blank=True, help_text="The product's picture (a custom product's uploaded one).")
     unit_price = serializers.IntegerField()
     quantity = serializers.IntegerField()
     line_total = serializers.IntegerField()
@@ -737,9 +738,9 @@ class OrderLineOutputSerializer(serializers.Serializer):
 
 
 class OrderAdjustmentOutputSerializer(serializers.Serializer):
-    kind = serializers.CharField()
+    kind = StrictCharField()
     source_id = serializers.IntegerField(allow_null=True)
-    label = serializers.CharField()
+    label = StrictCharField()
     amount = serializers.IntegerField()
     line_id = serializers.IntegerField(allow_null=True)
 
@@ -749,21 +750,21 @@ class OrderAdjustmentOutputSerializer(serializers.Serializer):
 
 class OrderOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    number = serializers.CharField()
-    status = serializers.CharField()
-    status_label = serializers.CharField(source="get_status_display")
-    payment_status = serializers.CharField()
+    number = StrictCharField()
+    status = StrictCharField()
+    status_label = StrictCharField(source="get_status_display")
+    payment_status = StrictCharField()
     conversation_id = serializers.IntegerField(allow_null=True)
     customer_id = serializers.IntegerField(allow_null=True)
-    delivery_name = serializers.CharField(allow_blank=True)
-    delivery_type = serializers.CharField(allow_blank=True)
+    delivery_name = StrictCharField(allow_blank=True)
+    delivery_type = StrictCharField(allow_blank=True)
     pickup_store = serializers.DictField()
     recipient = serializers.DictField()
-    payment_name = serializers.CharField(allow_blank=True)
-    payment_type = serializers.CharField(allow_blank=True)
+    payment_name = StrictCharField(allow_blank=True)
+    payment_type = StrictCharField(allow_blank=True)
     invoice = serializers.DictField()
-    tags = serializers.ListField(child=serializers.CharField())
-    note = serializers.CharField(allow_blank=True)
+    tags = serializers.ListField(child=StrictCharField())
+    note = StrictCharField(allow_blank=True)
     subtotal = serializers.IntegerField()
     discount_total = serializers.IntegerField()
     credit_used = serializers.IntegerField()
@@ -780,18 +781,18 @@ class OrderOutputSerializer(serializers.Serializer):
 
 
 class ConflictReasonSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="stock, coupon, credit, total, customer or unavailable.")
-    message = serializers.CharField(help_text="For people, in the request's language.")
-    field = serializers.CharField(allow_blank=True, help_text='What to fix: e.g. "variant:12", "coupon_code", "expected_total".')
+    code = StrictCharField(help_text="stock, coupon, credit, total, customer or unavailable.")
+    message = StrictCharField(help_text="For people, in the request's language.")
+    field = StrictCharField(allow_blank=True, help_text='What to fix: e.g. "variant:12", "coupon_code", "expected_total".')
 
     class Meta:
         ref_name = "OrderConflictReason"
 
 
 class ConflictSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+    detail = StrictCharField()
     reasons = ConflictReasonSerializer(many=True)
-    errors = serializers.DictField(child=serializers.CharField(), help_text="The reasons' messages by field.")
+    errors = serializers.DictField(child=StrictCharField(), help_text="The reasons' messages by field.")
 
     class Meta:
         ref_name = "OrderConflict"
@@ -846,7 +847,7 @@ class OrderDetailApi(OrdersApi):
 
 class DraftEditorSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField(help_text="Their username.")
+    name = StrictCharField(help_text="Their username.")
 
     class Meta:
         ref_name = "OrderDraftEditor"
@@ -858,14 +859,14 @@ class DraftStateSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     editing_by = DraftEditorSerializer(allow_null=True, help_text="Who is editing it now (a claim a few minutes fresh).")
     editable = serializers.BooleanField()
-    reason = serializers.CharField(allow_blank=True, help_text="Why it can't be edited now (assigned to someone else, X is editing).")
+    reason = StrictCharField(allow_blank=True, help_text="Why it can't be edited now (assigned to someone else, X is editing).")
 
     class Meta:
         ref_name = "OrderDraft"
 
 
 class DraftConflictSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="Changed elsewhere (reloaded), or who is editing it.")
+    detail = StrictCharField(help_text="Changed elsewhere (reloaded), or who is editing it.")
     draft = DraftStateSerializer(required=False, help_text="The draft as it is now.")
 
     class Meta:
@@ -952,8 +953,8 @@ class OrderDraftEditingApi(OrdersActionApi):
 # show a docstring.)
 class CouponOptionSerializer(serializers.Serializer):
     coupon_id = serializers.IntegerField(source="coupon.id")
-    code = serializers.CharField(source="coupon.code")
-    label = serializers.CharField(source="coupon.label")
+    code = StrictCharField(source="coupon.code")
+    label = StrictCharField(source="coupon.label")
     usable = serializers.BooleanField()
     discount = serializers.IntegerField()
     reasons = NoticeSerializer(many=True)
@@ -1000,7 +1001,7 @@ class CustomerCouponListApi(OrdersApi):
 class CustomImageSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="Give it as the custom product's image_id in the draft.")
     url = serializers.SerializerMethodField()
-    content_type = serializers.CharField()
+    content_type = StrictCharField()
     size = serializers.IntegerField()
     width = serializers.IntegerField()
     height = serializers.IntegerField()
@@ -1050,7 +1051,7 @@ class CustomImageCreateApi(OrdersActionApi):
 
 class OrderTagSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = StrictCharField()
 
     class Meta:
         ref_name = "OrderTag"
@@ -1062,7 +1063,7 @@ class OrderTagListApi(OrdersActionApi):
     creates = True
 
     class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=200, help_text="At most 30 characters once spaces are collapsed.")
+        name = StrictCharField(max_length=200, help_text="At most 30 characters once spaces are collapsed.")
 
         class Meta:
             ref_name = "OrderTagInput"

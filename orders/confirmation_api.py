@@ -14,6 +14,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.serializer_fields import StrictCharField
 from inbox.api import DecisionSerializer, ErrorSerializer
 from inbox.errors import ApplicationError
 from inbox.models import Message
@@ -44,14 +45,14 @@ def order_payload(order: Order) -> dict:
 
 class OrderStateSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    number = serializers.CharField()
+    number = StrictCharField()
     status = serializers.ChoiceField(choices=OrderStatus.choices)
-    status_label = serializers.CharField()
+    status_label = StrictCharField()
     payment_status = serializers.ChoiceField(choices=PaymentStatus.choices)
-    payment_status_label = serializers.CharField()
+    payment_status_label = StrictCharField()
     conversation_id = serializers.IntegerField(allow_null=True)
     link_sent_at = serializers.DateTimeField(allow_null=True)
-    link_error = serializers.CharField(allow_blank=True, help_text='Why the link was not sent ("link not sent"); empty once sent.')
+    link_error = StrictCharField(allow_blank=True, help_text='Why the link was not sent ("link not sent"); empty once sent.')
     confirmed_at = serializers.DateTimeField(allow_null=True)
     total = serializers.IntegerField(help_text="TWD.")
 
@@ -76,7 +77,7 @@ class LinkDecisionOutputSerializer(serializers.Serializer):
 
 class LinkSendOutputSerializer(serializers.Serializer):
     sent = serializers.BooleanField()
-    reason = serializers.CharField(allow_blank=True, help_text="Why it was not sent (empty when sent).")
+    reason = StrictCharField(allow_blank=True, help_text="Why it was not sent (empty when sent).")
     window = DecisionSerializer(allow_null=True, help_text="How it was sent (free LINE reply or paid push), or why not.")
     message_id = serializers.IntegerField(allow_null=True)
     order = OrderStateSerializer()
@@ -173,7 +174,7 @@ class OrderPaymentApproveApi(OrderActionApi):
 @extend_schema(tags=["orders"])
 class OrderPaymentRejectApi(OrderActionApi):
     class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=300, allow_blank=True, help_text="Told to the customer (required, at most 300 characters).")
+        reason = StrictCharField(max_length=300, allow_blank=True, help_text="Told to the customer (required, at most 300 characters).")
 
         class Meta:
             ref_name = "OrderPaymentRejectInput"

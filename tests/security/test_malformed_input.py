@@ -5,10 +5,12 @@ it is Django's own code, reachable by admins only.
 """
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
-from inbox.models import Message, SavedReply
+from inbox.models import Conversation, Message, SavedReply
 from tests import factories
 from tests.security.routes import Route, all_routes
 from tests.security.test_permissions import is_admin_site, is_public, route_id
@@ -89,3 +91,31 @@ def test_malformed_input_is_never_a_server_error(world, route, django_capture_on
             for name in ("broken", "wrong-types"):
                 check(method, client.generic(method, path, data=BODIES[name], content_type="application/json"), name)
     assert not failures, "\n".join(failures)
+
+
+# A JSON number, boolean, list or object where the schema says string: DRF's CharField would have taken 5 as "5".
+NOT_STRINGS = [5, 1.5, True, ["x"], {"x": 1}]
+
+
+@pytest.mark.parametrize("value", NOT_STRINGS, ids=lambda v: type(v).__name__)
+def test_a_value_that_is_not_a_string_where_the_schema_says_string_is_a_400_and_changes_nothing(world, value):
+    from orders.models import OrderTag
+
+    admin, samples = world
+    client = Client()
+    client.force_login(admin)
+    conversation_id = samples["conversation_id"]
+    writes = [
+        (f"/api/v1/conversations/{conversation_id}/note/", {"note": value}, "note"),
+        ("/api/v1/order-tags/", {"name": value}, "name"),
+        ("/api/v1/saved-replies/", {"shortcut": value, "text": "Hello"}, "shortcut"),
+        (f"/api/v1/saved-replies/{samples['reply_id']}/", {"text": value}, "text"),
+    ]
+    for path, body, field in writes:
+        method = "PATCH" if path.endswith(f"/{samples['reply_id']}/") else "POST"
+        response = client.generic(method, path, data=json.dumps(body), content_type="application/json")
+        assert response.status_code == 400, (path, response.status_code, response.content)
+        assert field in response.content.decode(), (path, response.content)
+    assert not OrderTag.objects.exists()
+    assert list(SavedReply.objects.values_list("shortcut", "text")) == [("hi", "Hello!")]
+    assert not Conversation.objects.get(pk=conversation_id).note
