@@ -5,6 +5,8 @@
   task and the sweep's copy both run; the second finds the receipt processed and skips it).
 - Redis down: the webhook is still accepted (200) and stored; once Redis is back the sweep queues it, a
   worker processes it and a connected inbox websocket receives the message frame.
+- A real Redis killed and started again (empty, as it keeps nothing on disk) under a running worker: the worker
+  reconnects by itself and processes what the web process stored meanwhile, once.
 
 Real PostgreSQL, real Redis, real `celery worker` processes (killed with SIGKILL). Skipped only without
 REDIS_URL / DATABASE_URL (CI always sets both; tests/conftest.py refuses CI without them).
@@ -28,7 +30,7 @@ from integrations import queueing
 from integrations.models import WebhookReceipt
 from integrations.tasks import webhook_receipts_sweep
 from tests import factories
-from tests.reliability.support import isolated_broker_url, use_broker, wait_for
+from tests.reliability.support import PrivateRedis, isolated_broker_url, use_broker, wait_for
 from tests.webhooks import line_body, line_text, messenger_body, messenger_text, post_line, post_messenger
 
 pytestmark = [
@@ -159,3 +161,46 @@ class RedisDownTests:
         assert await settled() == (["processed", "processed"], ["Redis 掛了嗎", "還在嗎"])
         assert worker.results() == ["processed"]  # the sweep queued both in one task
         assert await sync_to_async(webhook_receipts_sweep)() == 0
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    server = PrivateRedis(tmp_path)
+    yield server
+    server.kill()
+
+
+class RedisRestartTests:
+    def test_a_running_worker_outlives_a_real_redis_restart_and_processes_what_was_stored_meanwhile(
+        self, private_redis, queue, workers, messenger_channel, client, queue_window
+    ):
+        page = messenger_channel.external_id
+        queue_window(60)  # the test flushes the web process's batch itself, at known moments
+
+        def deliver(mid: str, text: str) -> None:
+            body = messenger_body(page, messenger_text("6000000000000099", page, mid, text))
+            assert post_messenger(client, body, "test-app-secret").status_code == 200
+
+        use_broker(private_redis.url, queue=queue)
+        worker = workers(queue, env={"RELIABILITY_BROKER_URL": private_redis.url})
+        deliver("m_before", "重啟前")
+        assert queueing._batcher().flush() == 1
+        assert wait_for(lambda: worker.results() == ["processed"], timeout=30), worker.output()
+
+        # Redis dies. The webhooks are still answered and stored; publishing their task fails (logged).
+        private_redis.kill()
+        deliver("m_during_1", "Redis 重啟中")
+        deliver("m_during_2", "還在嗎")
+        assert queueing._batcher().flush() == 2
+        assert sorted(WebhookReceipt.objects.values_list("status", flat=True)) == ["processed", "received", "received"]
+
+        # Redis comes back empty; the same worker reconnects by itself; the beat's sweep queues what was left.
+        private_redis.start()
+        WebhookReceipt.objects.filter(status=WebhookReceipt.Status.RECEIVED).update(received_at=timezone.now() - dt.timedelta(minutes=10))
+        assert webhook_receipts_sweep() == 2
+        assert wait_for(lambda: worker.results() == ["processed", "processed"], timeout=60), worker.output()
+        assert worker.process.poll() is None  # the one worker, never restarted
+
+        assert set(WebhookReceipt.objects.values_list("status", "attempts")) == {(WebhookReceipt.Status.PROCESSED, 1)}
+        assert sorted(Message.objects.filter(direction="inbound").values_list("text", flat=True)) == sorted(["重啟前", "Redis 重啟中", "還在嗎"])
+        assert webhook_receipts_sweep() == 0

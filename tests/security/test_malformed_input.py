@@ -29,6 +29,8 @@ BODIES = {
     "array": b"[1, 2, 3]",
     "deep": b"[" * 3000 + b"]" * 3000,
     "binary": b"\xff\xfe\x00\x00junk",
+    # Over DATA_UPLOAD_MAX_MEMORY_SIZE (2 MB; the webhooks refuse anything over 1 MB, test_webhooks.py).
+    "too-large": b'{"text": "' + b"x" * (3 * 1024 * 1024) + b'"}',
 }
 # Each junk query parameter is tried alone, so one refused early can't hide another one.
 JUNK_QUERIES = [
