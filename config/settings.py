@@ -203,14 +203,20 @@ CELERY_DB_REUSE_MAX = 10**9
 # waiting for its ETA is unacknowledged too, and would otherwise run twice) and the longest task
 # (3 platform attempts of at most ~13 s plus Retry-After). Webhook receipts don't wait for it: the beat's
 # sweep re-queues any left unprocessed after 5 minutes, and processing a receipt twice is a no-op.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 1200}
+# A read or connect on the broker's sockets gives up after these many seconds rather than never: a Redis that went
+# silent (a network partition) must not hang a web process's publish or a worker (kombu waits 1 s per BRPOP).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 1200, "socket_timeout": 10, "socket_connect_timeout": 5}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
-    "webhook-receipts-sweep": {"task": "integrations.tasks.webhook_receipts_sweep", "schedule": 300.0},
+    # A sweep not started within its 5 minutes (every worker down) is dropped, not run after the next one.
+    "webhook-receipts-sweep": {"task": "integrations.tasks.webhook_receipts_sweep", "schedule": 300.0, "options": {"expires": 290}},
     "conversations-due-stars": {"task": "inbox.tasks.conversations_due_stars", "schedule": 60.0},
     "inbox-events-prune": {"task": "inbox.tasks.inbox_events_prune", "schedule": 3600.0},
     "contacts-profile-refresh": {"task": "inbox.tasks.contacts_profile_refresh", "schedule": 900.0},
     "custom-images-prune": {"task": "orders.tasks.custom_images_prune", "schedule": 6 * 3600.0},
+    # Credit past its expiry is already unusable in a quote (orders.services.usable_credit_balance); this writes it
+    # off, so the balance staff see in the customer pane is what can be spent.
+    "customers-credit-expire": {"task": "customers.tasks.credit_expire", "schedule": 3600.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -362,7 +368,7 @@ FREEZE_LOADED_OBJECTS = env_bool("FREEZE_LOADED_OBJECTS", True)
 WEBHOOK_QUEUE_WINDOW = float(os.environ.get("WEBHOOK_QUEUE_WINDOW", "0.05"))
 WEBHOOK_QUEUE_BATCH = int(os.environ.get("WEBHOOK_QUEUE_BATCH", "50"))
 # The sweep (integrations.tasks.webhook_receipts_sweep, every 5 minutes) queues at most this many stored receipts per
-# run: a worker drains 270-390 events/s on 2 cores (benchmark 1), so 20,000 are done well before the next run.
+# run, one task each: a worker on 2 cores drains them at about 100 tasks/s, so a run's are done before the next run.
 WEBHOOK_SWEEP_LIMIT = int(os.environ.get("WEBHOOK_SWEEP_LIMIT", "20000"))
 # Each web process keeps the platforms' active channels this long instead of reading them for every delivery
 # (integrations/webhook_channels.py says what that can and can't change); 0 reads them every time.

@@ -108,10 +108,11 @@ def webhook_receipts_sweep() -> int:
     """Re-queue events whose processing was lost (a worker died, the broker was down when they were ACKed) or
     failed fewer than MAX_ATTEMPTS times; how many. The beat runs it every five minutes (settings).
 
-    The oldest first, in tasks of WEBHOOK_QUEUE_BATCH receipts like the web processes' (a task whose receipts fail
-    together runs them one by one, so one bad receipt holds no other back), at most WEBHOOK_SWEEP_LIMIT per run:
-    after a long broker outage (800 events/s for a minute is 48,000 receipts) the backlog is queued within a few
-    runs, never much faster than a worker drains it, so the next run doesn't queue the same receipts again."""
+    The oldest first, at most WEBHOOK_SWEEP_LIMIT per run: after a long broker outage (800 events/s for a minute
+    is 48,000 receipts) the backlog is queued within a few runs, at about the pace a worker drains it, so a run
+    rarely queues what the previous one queued (and processing a receipt twice is a no-op). One task per receipt,
+    not the web processes' batches: what is left here may be what killed a worker process, and alone it takes no
+    other receipt down with it."""
     stale = timezone.now() - dt.timedelta(minutes=5)
     ids = list(
         WebhookReceipt.objects.filter(received_at__lt=stale, attempts__lt=MAX_ATTEMPTS)
@@ -119,7 +120,6 @@ def webhook_receipts_sweep() -> int:
         .order_by("pk")
         .values_list("pk", flat=True)[: settings.WEBHOOK_SWEEP_LIMIT]
     )
-    size = settings.WEBHOOK_QUEUE_BATCH
-    for start in range(0, len(ids), size):
-        webhook_receipt_process.delay(ids[start : start + size])
+    for receipt_id in ids:
+        webhook_receipt_process.delay(receipt_id)
     return len(ids)

@@ -33,7 +33,8 @@ from integrations.policy import Sender
 from orders import images
 from orders.errors import OrdersError
 from orders.logistics import PREPAID
-from orders.models import Gift, Order, OrderEvent, OrderLine, OrderStatus, PaymentProof, PaymentStatus, Variant
+from orders.models import Coupon, Gift, Order, OrderEvent, OrderLine, OrderStatus, PaymentProof, PaymentStatus, Variant
+from orders.pricing.adjustments import Step
 from orders.statuses import IllegalTransition, check_transition
 
 LINK_SALT = "order-link"
@@ -374,7 +375,8 @@ def change_status(*, order: Order, actor, status: str) -> Order:
 
 
 def _give_back(order: Order, actor) -> dict:
-    """Stock back to the variants and gifts (rows locked in pk order), credit back to the ledger."""
+    """Stock back to the variants and gifts (rows locked in pk order), credit back to the ledger, the coupon's use
+    back to its shop-wide count (its per-customer count leaves cancelled orders out already)."""
     lines = list(order.lines.all())
     variant_qty: dict[int, int] = {}
     gift_qty: dict[int, int] = {}
@@ -403,7 +405,9 @@ def _give_back(order: Order, actor) -> dict:
             order_id=order.pk,
         )
         credit = order.credit_used
-    return {"stock_returned": sum(variant_qty.values()) + sum(gift_qty.values()), "credit_returned": credit}
+    coupon_ids = list(order.adjustments.filter(kind=Step.COUPON.value, source_id__isnull=False).values_list("source_id", flat=True))
+    coupons = Coupon.objects.filter(pk__in=coupon_ids, usage_count__gt=0).update(usage_count=F("usage_count") - 1)
+    return {"stock_returned": sum(variant_qty.values()) + sum(gift_qty.values()), "credit_returned": credit, "coupon_uses_returned": coupons}
 
 
 def _user(actor):

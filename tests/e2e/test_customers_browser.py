@@ -119,6 +119,10 @@ class CustomerPaneBrowserTests:
 
         pane = page.get_by_test_id("cust-pane")
         expect(pane).to_have_attribute("data-state", "unbound")
+        # The quick order, opened first, waits for a member.
+        page.get_by_test_id("quick-order-open").click()
+        expect(page.get_by_test_id("qo-no-customer")).to_be_visible()
+        expect(page.get_by_test_id("qo-panel")).to_have_attribute("data-customer", "")
         # By name (the reference can't), then by a phone number written any way.
         page.get_by_test_id("cust-new-name").fill("小美")
         expect(page.get_by_test_id("cust-match")).to_have_count(1)
@@ -133,6 +137,10 @@ class CustomerPaneBrowserTests:
         expect(page.get_by_test_id("cust-name")).to_have_value("陳小美")
         expect(page.get_by_test_id("cust-no-orders")).to_have_text("No orders yet.")
         assert orm(lambda: ContactBinding.objects.get(contact=conversation.contact).customer_id) == mei.pk
+        # The open quick order now takes the order for her, without being opened again.
+        expect(page.get_by_test_id("qo-panel")).to_have_attribute("data-customer", str(mei.pk))
+        expect(page.get_by_test_id("qo-no-customer")).to_have_count(0)
+        expect(page.get_by_test_id("qo-search")).to_be_enabled()
         # A colleague with the same chat open sees the binding without reloading.
         expect(colleague.get_by_test_id("cust-pane")).to_have_attribute("data-customer", str(mei.pk))
         expect(colleague.get_by_test_id("cust-name")).to_have_value("陳小美")

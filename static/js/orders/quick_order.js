@@ -46,6 +46,7 @@
   async function open() {
     const conversationId = document.getElementById("inbox").dataset.conversation;
     if (!conversationId) return;
+    clearInterval(heartbeat);
     const response = await fetch("/orders/quick-order/" + conversationId + "/", { credentials: "same-origin" });
     if (!response.ok) return;
     holder.innerHTML = await response.text();  // our own server-rendered, auto-escaped fragment
@@ -566,7 +567,13 @@
   });
   document.addEventListener("inbox:event", function (e) {
     const event = e.detail;
-    if (!panel || !event || event.type !== "order_draft" || String(event.conversation_id) !== panel.dataset.conversation) return;
-    if (panel.dataset.editable !== "1") open();  // someone else's edits, seen live
+    if (!panel || !event) return;
+    const conversation = panel.dataset.conversation;
+    if (event.type === "order_draft" && String(event.conversation_id) === conversation) {
+      if (panel.dataset.editable !== "1") open();  // someone else's edits, seen live
+    } else if (event.type === "customer" && !panel.dataset.customer &&
+               (event.conversation_ids || []).map(String).indexOf(conversation) !== -1) {
+      open();  // the chat was just bound to a member (in the customer pane, here or elsewhere): the panel opens for them
+    }
   });
 })();

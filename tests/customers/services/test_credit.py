@@ -57,6 +57,17 @@ class CreditTests:
         assert balance_matches_ledger(customer) and customer.credit_balance == 100
         assert services.expire_credit(now=now + dt.timedelta(days=3)) == 0
 
+    def test_the_hourly_task_writes_off_what_has_expired(self, make_customer):
+        from customers.tasks import credit_expire
+
+        customer = make_customer("Mei")
+        past = timezone.now() - dt.timedelta(days=10)
+        services.adjust_credit(customer=customer, amount=80, reason="Birthday", actor=None, expires_at=past + dt.timedelta(days=1), now=past)
+        services.adjust_credit(customer=customer, amount=20, reason="Kept", actor=None, now=past)
+        assert credit_expire.delay().get() == 1  # as the beat runs it (eagerly here)
+        customer.refresh_from_db()
+        assert customer.credit_balance == 20 and balance_matches_ledger(customer)
+
     def test_an_expiry_must_be_in_the_future_and_aware(self, make_customer):
         customer = make_customer("Mei")
         with pytest.raises(ApplicationError, match="future"):

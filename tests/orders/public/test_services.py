@@ -13,7 +13,9 @@ from inbox.models import Conversation, InboxEvent, Message
 from orders import confirmation
 from orders.confirmation import ConfirmationError
 from orders.logistics import PaymentType
-from orders.models import Gift, Order, OrderEvent, OrderLine, OrderStatus, PaymentProof, PaymentStatus, Product, Variant
+from orders.models import (
+    Coupon, Gift, Order, OrderAdjustment, OrderEvent, OrderLine, OrderStatus, PaymentProof, PaymentStatus, Product, Variant,
+)
 from tests import factories
 from tests.orders.public.conftest import image_bytes, png_header_only, upload
 from tests.orders.public.factories import make_order
@@ -250,6 +252,27 @@ class StatusTests:
             confirmation.change_status(order=order, actor=staff, status=OrderStatus.CANCELLED)
         variant.refresh_from_db()
         assert variant.stock == 5
+
+    def test_cancel_gives_the_coupon_use_back_to_its_shop_wide_limit(self, messenger_convo, staff):
+        coupon = Coupon.objects.create(code="LAST1", amount_off=100, usage_limit=1, usage_count=1)
+        other = Coupon.objects.create(code="OTHER", amount_off=50, usage_limit=5, usage_count=3)
+        order = make_order(conversation=messenger_convo)
+        OrderAdjustment.objects.create(order=order, kind="coupon", source_id=coupon.pk, label="LAST1", amount=-100, position=0)
+        confirmation.change_status(order=order, actor=staff, status=OrderStatus.CANCELLED)
+        coupon.refresh_from_db(), other.refresh_from_db()
+        assert (coupon.usage_count, other.usage_count) == (0, 3)  # the last use is free again; no other coupon touched
+        event = OrderEvent.objects.get(order=order, type=OrderEvent.Type.CANCELLED)
+        assert event.parameters["coupon_uses_returned"] == 1
+
+    def test_cancel_of_an_order_whose_coupon_is_gone_or_at_zero_changes_no_count(self, messenger_convo, staff):
+        coupon = Coupon.objects.create(code="ZERO", amount_off=100, usage_count=0)
+        order = make_order(conversation=messenger_convo)
+        OrderAdjustment.objects.create(order=order, kind="coupon", source_id=coupon.pk, label="ZERO", amount=-100, position=0)
+        OrderAdjustment.objects.create(order=order, kind="coupon", source_id=10**9, label="deleted", amount=-10, position=1)
+        confirmation.change_status(order=order, actor=staff, status=OrderStatus.CANCELLED)
+        coupon.refresh_from_db()
+        assert coupon.usage_count == 0
+        assert OrderEvent.objects.get(order=order, type=OrderEvent.Type.CANCELLED).parameters["coupon_uses_returned"] == 0
 
     def test_illegal_and_unknown(self, messenger_convo, staff):
         order = make_order(conversation=messenger_convo)
