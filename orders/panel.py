@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET
 from customers import selectors as customer_selectors
 from customers.models import MAX_ADDRESSES
 from inbox.permissions import is_inbox_staff
-from inbox.selectors import access_conversation
+from inbox.selectors import access_conversation, conversation_window
+from integrations.policy import Sender
 from orders import images, pricing, selectors, services
 from orders.logistics import DELIVERY_RULES, DeliveryType
 from orders.models import CommerceSettings
@@ -53,6 +54,10 @@ def quick_order_panel(request, conversation_id: int):
             "gifts": list(selectors.gift_list()[:100]),
             "saved_tags": selectors.saved_order_tags(),
             "state": services.draft_state(conversation=conversation, actor=request.user),
+            # The order link is an automated message: whether it could go out now, told before the order is made
+            # (stock, coupon and credit are taken when it is), as the seed says: past Messenger's 24 hours, ask the
+            # customer to write first.
+            "link_window": conversation_window(conversation, now=timezone.now(), sender=Sender.AUTOMATED),
             "invoice_offered": settings.currency.upper() == "TWD",
             "image_accept": images.ACCEPT,
             # Where uploaded custom-product pictures live: the panel shows a draft's picture only from there.

@@ -120,6 +120,11 @@ class QuickOrderBrowserTests:
         # credit at its cap 50 -> 1799; 1849 < 2000 so shipping 60: 1859.
         expect(panel.get_by_test_id("qo-total")).to_have_text("NT$1,859")
         expect(panel.get_by_test_id("qo-credit-amount")).to_have_value("50")
+        # The included tax, and how it was worked out.
+        formula = panel.get_by_test_id("qo-tax-formula")
+        expect(formula).to_contain_text("5.00%: round(")
+        included = panel.get_by_test_id("qo-tax-included").text_content().replace("NT$", "").replace(",", "")
+        assert formula.text_content().endswith(f"= {included}"), (formula.text_content(), included)
         screenshot(page, "quick-order-panel")
         panel.get_by_test_id("qo-create").click()
         result = panel.get_by_test_id("qo-created")

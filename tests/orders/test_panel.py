@@ -2,7 +2,10 @@
 what it says when it can't be used (no member bound, assigned to someone else)."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +47,25 @@ class QuickOrderPanelTests:
 
         html = panel(agent_api, factories.conversation(messenger_channel)).content.decode()
         assert 'data-testid="qo-no-customer"' in html
+
+    def test_says_before_the_order_is_made_that_its_link_cant_be_sent_past_messengers_24_hours(self, agent_api, bound):
+        from inbox.models import Conversation
+
+        assert 'data-testid="qo-link-blocked"' not in panel(agent_api, bound.conversation).content.decode()  # wrote 5 minutes ago
+        Conversation.objects.filter(pk=bound.conversation.pk).update(last_inbound_at=timezone.now() - dt.timedelta(hours=30))
+        html = panel(agent_api, bound.conversation).content.decode()
+        assert 'data-testid="qo-link-blocked"' in html
+        assert "Ask the customer to write to you first" in html and "24 hours" in html
+
+    def test_a_line_chat_without_a_reply_token_warns_the_link_is_a_paid_message(self, agent_api, line_channel, agent):
+        from customers import services as customer_services
+        from tests import factories
+
+        conversation = factories.conversation(line_channel, name="Ling")  # no reply token: a push, counted in the quota
+        customer = customer_services.create_customer(name="林小玲", phone="0922333444", actor=agent)
+        customer_services.bind_contact(contact=conversation.contact, customer=customer, actor=agent)
+        html = panel(agent_api, conversation).content.decode()
+        assert 'data-testid="qo-link-billed"' in html and 'data-testid="qo-link-blocked"' not in html
 
     def test_escapes_user_text(self, agent_api, bound):
         bound.customer.name = "<script>x</script>"

@@ -257,6 +257,8 @@
     row(t("subtotal"), quote.subtotal, "qo-subtotal");
     quote.adjustments.forEach(function (a) { row(a.kind_label ? a.kind_label + " " + a.label : a.label, a.amount, "qo-adj-" + a.step); });
     if (quote.tax.mode === "included" && quote.tax.amount) row(t("taxIncluded"), quote.tax.amount, "qo-tax-included");
+    // How the tax was worked out (the rate and the sum), as the seed asks the amount details to show.
+    if (quote.tax.formula) dl.append(el("dt", {}, t("taxFormula")), el("dd", { testid: "qo-tax-formula", className: "hint" }, quote.tax.rate + "%: " + quote.tax.formula));
     panel.querySelector("[data-testid='qo-total']").textContent = money(quote.total);
     panel.querySelector("[data-testid='qo-total']").dataset.amount = quote.total;
     const notices = panel.querySelector("[data-testid='qo-notices']");
