@@ -18,6 +18,7 @@ Errors become answers, never 500s, and the schema declares each one an operation
 """
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -36,7 +37,7 @@ from orders import pricing, selectors, services
 from orders.errors import DraftConflict, OrderConflict, OrdersError, QuickOrderUnavailable
 from orders.invoice import CarrierType, InvoiceError, InvoiceType, validate_invoice
 from orders.logistics import DELIVERY_RULES, PAY_AT_PICKUP, DeliveryType, PaymentType, StoreChain, store_directory
-from orders.models import CommerceSettings, DeliveryMethod, OrderTag
+from orders.models import CommerceSettings, DeliveryMethod, OrderStatus, OrderTag, PaymentStatus
 
 MAX_CREDIT = 1_000_000_000
 MAX_ID = 2**63 - 1  # the database's integer range: larger ids are bad input, not a crash
@@ -798,8 +799,64 @@ class ConflictSerializer(serializers.Serializer):
         ref_name = "OrderConflict"
 
 
-class OrderCreateApi(OrdersActionApi):
+class OrderListFilterSerializer(serializers.Serializer):
+    q = StrictCharField(required=False, default="", allow_blank=True, max_length=100, help_text="Order number, recipient's or member's name, or phone.")
+    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False, default="")
+    payment_status = serializers.ChoiceField(choices=PaymentStatus.choices, required=False, default="")
+    page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=MAX_ID)
+
+    class Meta:
+        ref_name = "OrderListFilter"
+
+
+class OrderSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = StrictCharField()
+    status = StrictCharField()
+    status_label = StrictCharField(source="get_status_display")
+    payment_status = StrictCharField()
+    payment_status_label = StrictCharField(source="get_payment_status_display")
+    conversation_id = serializers.IntegerField(allow_null=True)
+    customer_id = serializers.IntegerField(allow_null=True)
+    delivery_name = StrictCharField(allow_blank=True)
+    payment_name = StrictCharField(allow_blank=True)
+    recipient = serializers.DictField()
+    total = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "OrderSummary"
+
+
+class OrderPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Orders matching, on every page.")
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    results = OrderSummarySerializer(many=True)
+
+    class Meta:
+        ref_name = "OrderPage"
+
+
+ORDER_PAGE_SIZE = 50
+
+
+class OrderListCreateApi(OrdersActionApi):
     creates = True
+
+    @extend_schema(
+        summary="Orders, newest first: search and filters, 50 a page (the back office's order list)",
+        parameters=[OrderListFilterSerializer],
+        responses={200: OrderPageSerializer, 400: bad_query(), **STAFF_ONLY},
+    )
+    def get(self, request):
+        params = self.params(OrderListFilterSerializer)
+        rows = selectors.order_list(q=params["q"], status=params["status"], payment_status=params["payment_status"])
+        paginator = Paginator(rows, ORDER_PAGE_SIZE)
+        page = paginator.get_page(params["page"])  # past the last page: the last page
+        return Response(
+            OrderPageSerializer({"count": paginator.count, "page": page.number, "pages": paginator.num_pages, "results": page.object_list}).data
+        )
 
     class InputSerializer(serializers.Serializer):
         conversation_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)

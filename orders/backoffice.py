@@ -1,8 +1,10 @@
-"""The back office's order pages (staff only): an order with its proofs and actions, the proof images
+"""The back office's order pages (staff only): the list of orders (search and filters), an order with its
+proofs and actions, the proof images
 (served here after a permission check: they live outside MEDIA_ROOT), and the order activity lines the
 inbox's conversation timeline shows. Actions go through the JSON API (orders.confirmation_api)."""
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.db.models import Max
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
@@ -10,11 +12,12 @@ from django.views.decorators.http import require_GET
 
 from inbox.models import Conversation, InboxEvent
 from inbox.views import staff_required
-from orders import confirmation
-from orders.models import Order, OrderEvent, OrderStatus, PaymentProof
+from orders import confirmation, selectors
+from orders.models import Order, OrderEvent, OrderStatus, PaymentProof, PaymentStatus
 from orders.statuses import ALLOWED
 
 ACTIVITY_LIMIT = 200
+PAGE_SIZE = 50
 MAX_ID = 2**63 - 1  # larger path ids are simply unknown (and would overflow the database's integer)
 
 
@@ -25,9 +28,30 @@ def _known(*ids: int) -> None:
 
 @require_GET
 @staff_required
+def order_list(request):
+    params = {name: request.GET.get(name, "")[:100] for name in ("q", "status", "payment")}
+    rows = selectors.order_list(q=params["q"], status=params["status"], payment_status=params["payment"])
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "orders/list.html",
+        {
+            "page": page,
+            "params": params,
+            "query": query.urlencode(),
+            "statuses": OrderStatus.choices,
+            "payment_statuses": PaymentStatus.choices,
+        },
+    )
+
+
+@require_GET
+@staff_required
 def order_detail(request, order_id: int):
     _known(order_id)
-    order = get_object_or_404(Order.objects.select_related("conversation__channel", "conversation__contact", "payment_method"), pk=order_id)
+    order = get_object_or_404(Order.objects.select_related("conversation__channel", "conversation__contact", "payment_method", "customer"), pk=order_id)
     context = {
         "order": order,
         "lines": list(order.lines.all()),

@@ -484,7 +484,10 @@ class Order(TimeStamped):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["customer", "-created_at"], name="order_customer_idx")]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="order_customer_idx"),
+            models.Index(fields=["-created_at", "-id"], name="order_created_idx"),  # the back office's list
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
             models.CheckConstraint(condition=Q(credit_used__gte=0), name="order_credit_not_negative"),

@@ -11,12 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.fields.json import KT
 from django.utils.translation import gettext_lazy as _
 
 from orders import pricing
 from orders.errors import CartInputError
 from orders.logistics import DELIVERY_RULES, DeliveryType
-from orders.models import CommerceSettings, Coupon, DeliveryMethod, Gift, PaymentMethod, Product, ProductTag, Promotion, Variant
+from orders.models import (
+    CommerceSettings, Coupon, DeliveryMethod, Gift, Order, OrderStatus, PaymentMethod, PaymentStatus, Product, ProductTag, Promotion, Variant,
+)
 from orders.pricing import normalize_code
 
 logger = logging.getLogger(__name__)
@@ -339,3 +342,30 @@ def order_tag_list() -> QuerySet:
 def saved_order_tags() -> list[str]:
     """The saved tags' names, for the quick-order panel to offer ("typed or picked from the shop's saved tags")."""
     return list(order_tag_list().values_list("name", flat=True))
+
+
+# --- Orders (the back office's list) --------------------------------------------------------------------
+
+
+def order_list(*, q: str = "", status: str = "", payment_status: str = "") -> QuerySet[Order]:
+    """Orders, newest first, for the back office's list and the API: `q` matches the order number, the
+    recipient's or the member's name, or a phone number (at least 6 digits, the recipient's or the member's); `status` and
+    `payment_status` filter (an unknown value matches nothing)."""
+    from customers.selectors import clean_query
+
+    rows = Order.objects.select_related("customer", "conversation__contact", "conversation__channel").order_by("-created_at", "-pk")
+    q = clean_query(q)
+    if q:
+        match = Q(number__icontains=q) | Q(recipient__name__icontains=q) | Q(customer__name__icontains=q)
+        digits = "".join(ch for ch in q if ch.isdigit())
+        if len(digits) >= 6:
+            # Without a leading 0: "0912…" typed finds "+886912…" (members are stored in E.164) and "0912…" alike.
+            tail = digits[1:] if digits.startswith("0") else digits
+            rows = rows.annotate(recipient_phone=KT("recipient__phone"))  # as text: `contains` on JSON means containment
+            match |= Q(recipient_phone__contains=tail) | Q(customer__phone__contains=tail)
+        rows = rows.filter(match)
+    if status:
+        rows = rows.filter(status=status) if status in OrderStatus.values else rows.none()
+    if payment_status:
+        rows = rows.filter(payment_status=payment_status) if payment_status in PaymentStatus.values else rows.none()
+    return rows

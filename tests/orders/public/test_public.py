@@ -163,6 +163,22 @@ class StaffTests:
         page = staff_client.get(f"/orders/{order.pk}/").content.decode()
         assert order.number in page and "Approve payment" in page
 
+    def test_order_page_says_where_and_to_whom_to_ship_and_the_invoice(self, staff_client, messenger_convo):
+        from customers.models import Customer
+
+        member = Customer.objects.create(name="陳小美", phone="+886912345678")
+        home = make_order(
+            conversation=messenger_convo, customer=member, delivery_name="新竹物流宅配", delivery_type="hct", pickup_store={},
+            recipient={"name": "王小明", "phone": "0912345678", "address": "台北市信義區松仁路 100 號 5 樓", "country": "TW"},
+            invoice={"type": "company", "business_number": "22099131", "company_title": "好物有限公司", "summary": "Company · 22099131 · 好物有限公司"},
+        )
+        page = staff_client.get(f"/orders/{home.pk}/").content.decode()
+        for text in ("新竹物流宅配", "王小明", "0912345678", "台北市信義區松仁路 100 號 5 樓", "22099131 · 好物有限公司", f"/customers/{member.pk}/"):
+            assert text in page, text
+        pickup = make_order(conversation=messenger_convo)  # 7-11 pickup at 鑫新門市
+        page = staff_client.get(f"/orders/{pickup.pk}/").content.decode()
+        assert "鑫新門市 (123456) · 台北市信義區松仁路 1 號" in page and 'data-testid="admin-address"' not in page
+
     def test_api_approve_reject_status_and_activity(self, staff_client, order, messenger_convo):
         confirmation.attach_proof(order=order, upload=upload(image_bytes()))
         r = staff_client.post(f"/api/v1/orders/{order.pk}/payment/reject/", {"reason": ""}, content_type="application/json")
