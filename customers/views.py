@@ -10,13 +10,13 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from config.paging import page_of
 from customers import selectors, services
 from customers.models import MAX_ADDRESSES
 from inbox.errors import ApplicationError
@@ -94,16 +94,14 @@ def customer_list_page(request):
     rows = selectors.customer_list(
         q=q, tier_id=int(tier) if tier.isdigit() and len(tier) < 20 else None, tag=tag, has_orders=_bool_param(has_orders)
     )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = page_of(request, rows, PAGE_SIZE)
     return render(
         request,
         "customers/list.html",
         {
             "page": page,
             "params": {"q": q, "tier": tier, "tag": tag, "has_orders": has_orders},
-            "query": query.urlencode(),
+            "query": query,
             "tiers": selectors.tier_list(),
             "tags": selectors.tag_list(),
         },

@@ -4,12 +4,12 @@ proofs and actions, the proof images
 inbox's conversation timeline shows. Actions go through the JSON API (orders.confirmation_api)."""
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.db.models import Max
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from config.paging import page_of
 from inbox.models import Conversation, InboxEvent
 from inbox.views import staff_required
 from orders import confirmation, selectors
@@ -31,16 +31,14 @@ def _known(*ids: int) -> None:
 def order_list(request):
     params = {name: request.GET.get(name, "")[:100] for name in ("q", "status", "payment")}
     rows = selectors.order_list(q=params["q"], status=params["status"], payment_status=params["payment"])
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = page_of(request, rows, PAGE_SIZE)
     return render(
         request,
         "orders/list.html",
         {
             "page": page,
             "params": params,
-            "query": query.urlencode(),
+            "query": query,
             "statuses": OrderStatus.choices,
             "payment_statuses": PaymentStatus.choices,
         },
