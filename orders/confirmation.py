@@ -38,7 +38,9 @@ from orders.pricing.adjustments import Step
 from orders.statuses import IllegalTransition, check_transition
 
 LINK_SALT = "order-link"
-LINK_MAX_AGE = 30 * 24 * 3600  # seconds: a link works for 30 days after it was made
+# seconds: a link works for 30 days after it was made, and for as long as its order is in progress after that (the
+# customer can follow an order from its first message until it is done, as the seed promises).
+LINK_MAX_AGE = 30 * 24 * 3600
 MAX_PROOF_BYTES = images.MAX_BYTES
 MAX_PROOFS_PER_ORDER = 20
 
@@ -68,16 +70,24 @@ def order_token(order: Order) -> str:
 
 
 def order_for_token(token: str) -> Order | None:
-    """The order a token opens, or None when it is tampered, expired or unknown."""
+    """The order a token opens, or None when it is tampered, unknown, or expired: older than LINK_MAX_AGE and
+    its order completed or cancelled."""
     if not token or len(token) > 200:
         return None
+    signer = signing.TimestampSigner(salt=LINK_SALT)
+    finished_too = True
     try:
-        key = signing.TimestampSigner(salt=LINK_SALT).unsign(token, max_age=LINK_MAX_AGE)
-    except signing.BadSignature:  # SignatureExpired is a BadSignature
+        key = signer.unsign(token, max_age=LINK_MAX_AGE)
+    except signing.SignatureExpired:
+        key, finished_too = signer.unsign(token), False  # genuine, but old: only an order still in progress
+    except signing.BadSignature:
         return None
     if not key:
         return None
-    return Order.objects.filter(access_key=key).first()
+    order = Order.objects.filter(access_key=key).first()
+    if order is not None and not finished_too and order.status in (OrderStatus.COMPLETED, OrderStatus.CANCELLED):
+        return None
+    return order
 
 
 def order_url(order: Order, *, anchor: str = "") -> str:

@@ -69,16 +69,27 @@ class TokenTests:
         token = signing.TimestampSigner(salt="something-else").sign(order.access_key)
         assert client.get(f"/o/{token}/").status_code == 404
 
-    def test_expired_token_is_404(self, client, order):
+    @pytest.mark.parametrize("status,opens", [
+        (OrderStatus.AWAITING_CONFIRMATION, True), (OrderStatus.SHIPPED, True), (OrderStatus.COMPLETED, False), (OrderStatus.CANCELLED, False),
+    ])
+    def test_an_old_link_opens_its_order_while_in_progress_only(self, client, order, status, opens):
         class Old(signing.TimestampSigner):
             def timestamp(self):
                 return signing.b62_encode(int(time.time()) - confirmation.LINK_MAX_AGE - 60)
 
-        token = Old(salt=confirmation.LINK_SALT).sign(order.access_key)
-        assert client.get(f"/o/{token}/").status_code == 404
-        fresh = Old(salt=confirmation.LINK_SALT)
-        fresh.timestamp = signing.TimestampSigner.timestamp.__get__(fresh)
-        assert client.get(f"/o/{fresh.sign(order.access_key)}/").status_code == 200
+        Order.objects.filter(pk=order.pk).update(status=status)
+        old = Old(salt=confirmation.LINK_SALT).sign(order.access_key)
+        assert client.get(f"/o/{old}/").status_code == (200 if opens else 404)
+        assert client.get(path(order)).status_code == 200  # a recent link opens it whatever its status
+
+    def test_an_old_tampered_link_is_404(self, client, order):
+        class Old(signing.TimestampSigner):
+            def timestamp(self):
+                return signing.b62_encode(int(time.time()) - confirmation.LINK_MAX_AGE - 60)
+
+        old = Old(salt=confirmation.LINK_SALT).sign(order.access_key)
+        assert client.get(f"/o/{old[:-2]}xx/").status_code == 404
+        assert client.get(f"/o/{Old(salt='another').sign(order.access_key)}/").status_code == 404
 
     def test_rate_limited(self, client, order, monkeypatch):
         from orders import public
