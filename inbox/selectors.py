@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.http import Http404
 
-from inbox.models import Conversation, Message, SavedReply
+from inbox.models import Contact, Conversation, Message, SavedReply
 from integrations.base import PlatformError, Platform, Quota
 from integrations.models import Channel
 from integrations.registry import get_client
@@ -161,7 +161,8 @@ def _filtered(*, user, channel_id, view, assignee) -> QuerySet[Conversation]:
 
 
 def _search(qs: QuerySet[Conversation], q: str, *, order: list, limit: int) -> QuerySet[Conversation]:
-    """Conversations of `qs` whose contact's name or one of whose tags contains `q` (any case).
+    """Conversations of `qs` whose contact's name, one of whose tags, or one of whose bound member's tags contains
+    `q` (any case).
 
     Written as the first `limit` rows (in the list's order) of each side, unioned: each side then gets its own
     plan on PostgreSQL. The name side walks the list's index while matches are common, and reads the trigram
@@ -170,11 +171,14 @@ def _search(qs: QuerySet[Conversation], q: str, *, order: list, limit: int) -> Q
     conversation and test each (450-580 ms for a rare name at 100,000 conversations).
     """
     tagged = Conversation.tags.through.objects.filter(tag__name__icontains=q).values("conversation_id")
+    # The tags staff give the bound member in the customer pane (customers.CustomerTag), through the binding.
+    member_tagged = Contact.objects.filter(customer_binding__customer__tags__name__icontains=q).values("pk")
     by_name = qs.filter(contact__display_name__icontains=q).order_by(*order).values("pk")[:limit]
     by_tag = qs.filter(pk__in=tagged).order_by(*order).values("pk")[:limit]
+    by_member_tag = qs.filter(contact_id__in=member_tagged).order_by(*order).values("pk")[:limit]
     if connections[qs.db].features.supports_slicing_ordering_in_compound:
-        return qs.filter(pk__in=by_name.union(by_tag, all=True))
-    return qs.filter(Q(pk__in=by_name) | Q(pk__in=by_tag))  # SQLite: no ORDER BY/LIMIT inside a UNION
+        return qs.filter(pk__in=by_name.union(by_tag, by_member_tag, all=True))
+    return qs.filter(Q(pk__in=by_name) | Q(pk__in=by_tag) | Q(pk__in=by_member_tag))  # SQLite: no ORDER BY/LIMIT inside a UNION
 
 
 def _closing_soon(qs, now: dt.datetime):

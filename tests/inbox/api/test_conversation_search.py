@@ -52,6 +52,21 @@ class ConversationSearchTests:
         assert all_pages(agent_api, f"{URL}?q=SALE&limit=2") == expected
         assert all_pages(agent_api, f"{URL}?q=sale&limit=50") == expected
 
+    def test_the_bound_members_tags_find_their_chats(self, agent_api, messenger_channel, line_channel, make_conversation, agent):
+        """The tags staff give a member in the customer pane find every chat bound to them, listed once each."""
+        from customers import services as customer_services
+
+        now = timezone.now()
+        messenger = make_conversation(messenger_channel, "Mei FB", activity_at=now - dt.timedelta(minutes=1))
+        line = make_conversation(line_channel, "Mei LINE", activity_at=now - dt.timedelta(minutes=2))
+        make_conversation(messenger_channel, "Someone else", activity_at=now)
+        mei = customer_services.create_customer(name="陳小美", phone="0912345678", actor=agent)
+        for conversation in (messenger, line):
+            customer_services.bind_contact(contact=conversation.contact, customer=mei, actor=agent)
+        customer_services.update_customer(customer=mei, actor=agent, tags=["團購主"])
+        assert all_pages(agent_api, f"{URL}?{urlencode({'q': '團購'})}") == [messenger.pk, line.pk]
+        assert all_pages(agent_api, f"{URL}?{urlencode({'q': '團購', 'limit': 1})}") == [messenger.pk, line.pk]
+
     def test_search_keeps_the_other_filters(self, agent_api, messenger_channel, line_channel, make_conversation, agent):
         vip, _ = Tag.objects.get_or_create(name="VIP")
         mine = make_conversation(messenger_channel, "Vivian", assignee=agent, unread_count=1)
