@@ -200,6 +200,8 @@ def check_delivery(
             add("country", _("Choose the destination country."))
         if rule.store_chain is not None and not address:
             add("address", _("Cross-border pickup still needs the recipient's address, for returns."))
+        if store is not None and store.country and _COUNTRY.fullmatch(country) and store.country.upper() != country:
+            add("country", _("The pickup store is in %(store_country)s: the destination is the store's country.") % {"store_country": store.country})
         if phone and not _PHONE.fullmatch(phone):
             add("phone", _("Enter a phone number of 6 to 15 digits, optionally starting with +."))
         if english_required(delivery_type, country):

@@ -5,6 +5,7 @@ one typed and saved for reuse); the created order charges exactly the panel's to
 picture shows on the back-office page and the customer's page."""
 import io
 import re
+import time
 
 import pytest
 from django.core.management import call_command
@@ -157,6 +158,27 @@ class QuickOrderBrowserTests:
         expect(image).to_be_visible()
         assert image.evaluate("img => img.decode().then(() => img.naturalWidth)") == 80
 
+    def test_a_cross_border_store_sets_the_destination_country(self, app, catalog, chromium):
+        conversation, *_ = orm(_setup)
+        page = signed_in_page(chromium, app, "agent", PASSWORD)
+        page.goto(f"{app.url}/inbox/c/{conversation.pk}/")
+        page.get_by_test_id("quick-order-open").click()
+        panel = page.get_by_test_id("qo-panel")
+        panel.get_by_test_id("qo-delivery").select_option(label="7-11 跨境門市取貨")
+        expect(panel.get_by_test_id("qo-rcpt-country")).to_be_visible()
+        panel.get_by_test_id("qo-store-search").fill("Mong Kok")
+        panel.get_by_test_id("qo-store-result").filter(has_text="Mong Kok").get_by_test_id("qo-store-pick").first.click()
+        expect(panel.get_by_test_id("qo-store-picked")).to_contain_text("Mong Kok")
+        expect(panel.get_by_test_id("qo-rcpt-country")).to_have_value("HK")
+        # The draft, saved half a second after the change, keeps it.
+        def saved_country():
+            draft = Conversation.objects.get(pk=conversation.pk).order_draft
+            return (draft.data.get("recipient") or {}).get("country")
+
+        deadline = time.monotonic() + 10
+        while orm(saved_country) != "HK" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert orm(saved_country) == "HK"
 
 def heic_photo() -> bytes:
     """A phone-style HEIC picture, encoded by libheif (pillow-heif is registered by orders.images)."""

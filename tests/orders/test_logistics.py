@@ -117,6 +117,13 @@ class DeliveryCheckTests:
         recipient = Recipient("陳大文", "+85291234567", "香港銅鑼灣軒尼詩道 500 號", "HK")
         assert check_delivery(delivery_type="711_xb_store", payment_type="card", recipient=recipient, store=HK_STORE) == {}
 
+    def test_cross_border_pickup_goes_to_the_stores_country(self):
+        recipient = Recipient("Taro Yamada", "+81312345678", "1-2-3 Shinjuku, Tokyo", "JP")
+        errors = check_delivery(delivery_type="711_xb_store", payment_type="card", recipient=recipient, store=HK_STORE)
+        assert set(errors) == {"country"} and "HK" in errors["country"][0]
+        in_hong_kong = Recipient("Taro Yamada", "+85291234567", "500 Hennessy Road", "hk")
+        assert check_delivery(delivery_type="711_xb_store", payment_type="card", recipient=in_hong_kong, store=HK_STORE) == {}
+
     def test_cross_border_elsewhere_must_be_english(self):
         chinese = Recipient("山田太郎", "+81312345678", "東京都新宿区", "JP")
         english = Recipient("Taro Yamada", "+81312345678", "1-2-3 Shinjuku, Tokyo", "JP")

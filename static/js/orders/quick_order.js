@@ -371,6 +371,11 @@
       const pick = el("button", { type: "button", testid: "qo-store-pick" }, store.name);
       pick.addEventListener("click", function () {
         draft.store = { id: store.id, chain: store.chain, name: store.name, address: store.address };
+        if (!q("rcpt-country").hidden && store.country && store.country !== "TW") {
+          // Cross-border pickup: the destination is the store's country.
+          draft.recipient = draft.recipient || {};
+          draft.recipient.country = q("rcpt-country").value = store.country;
+        }
         showStore(); list.replaceChildren(); changed();
       });
       item.append(pick, el("small", {}, " " + store.address));
