@@ -573,9 +573,10 @@ class SavedReplyOutputSerializer(serializers.ModelSerializer):
 
 @extend_schema(tags=["saved replies"])
 class SavedReplyListCreateApi(InboxApi):
-    """GET: every staff member (with `q`). POST: admins only."""
+    """GET: every staff member (with `q`). POST: every staff member too, as they save a reply from the chat (the
+    seed's "預存訊息回覆"); changing or deleting one is for admins (SavedReplyDetailApi)."""
 
-    permission_classes = [IsInboxAdminOrReadOnly]
+    permission_classes = [IsInboxStaff]
 
     class FilterSerializer(serializers.Serializer):
         q = StrictCharField(required=False, default="", allow_blank=True, max_length=100, help_text="In the shortcut or the text.")
@@ -596,7 +597,7 @@ class SavedReplyListCreateApi(InboxApi):
         replies = selectors.saved_replies(q=params.validated_data["q"])
         return Response(SavedReplyOutputSerializer(replies, many=True).data)
 
-    @extend_schema(summary="Add a saved reply (admins)", request=InputSerializer, responses={201: SavedReplyOutputSerializer, 400: BAD_REQUEST})
+    @extend_schema(summary="Save a reply for everyone to reuse (every staff member)", request=InputSerializer, responses={201: SavedReplyOutputSerializer, 400: BAD_REQUEST})
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -78,6 +78,19 @@ class InboxBrowserTests:
         expect(page.get_by_test_id("composer-text")).to_have_value("運費 60 元，滿 1000 免運")
         screenshot(page, "inbox-line-chat")
 
+        # An agent saves what they typed as a new saved reply; a taken shortcut is refused with the reason.
+        page.get_by_test_id("composer-text").fill("週五前下單，週一出貨")
+        page.get_by_test_id("save-reply-open").click()
+        page.get_by_test_id("save-reply-shortcut").fill("ship")
+        page.get_by_test_id("save-reply-confirm").click()
+        expect(page.get_by_test_id("composer-error")).to_contain_text("shortcut")
+        page.get_by_test_id("save-reply-shortcut").fill("/出貨日")
+        page.get_by_test_id("save-reply-shortcut").press("Enter")
+        expect(page.get_by_test_id("save-reply-done")).to_have_text("/出貨日 ✓")
+        assert orm(lambda: SavedReply.objects.get(shortcut="出貨日").text) == "週五前下單，週一出貨"
+        page.get_by_test_id("composer-text").fill("/出貨")
+        expect(page.get_by_test_id("saved-reply")).to_contain_text("週五前下單")
+
         # Another Messenger customer writes while the chat is open: that tab and All grow by one, live.
         orm(sandbox.user_says, "messenger", page_id=PAGE_ID, user_id="7000000000000102", text="我也想問")
         expect(page.get_by_test_id("rows")).to_contain_text("我也想問")

@@ -211,6 +211,32 @@
       saved.hidden = true;
       text.focus();
     });
+
+    // Saving what was typed as a saved reply (every staff member may; admins change and delete them).
+    const saveForm = document.getElementById("save-reply");
+    const shortcut = document.getElementById("save-reply-shortcut");
+    const saveDone = document.getElementById("save-reply-done");
+    document.getElementById("save-reply-open").addEventListener("click", function () {
+      saveDone.textContent = "";
+      saveForm.hidden = !saveForm.hidden;
+      if (!saveForm.hidden) shortcut.focus();
+    });
+    async function saveReply() {
+      showError("");
+      const result = await api("POST", "saved-replies/", { shortcut: shortcut.value.trim().replace(/^\//, ""), text: text.value });
+      if (result.status === 201) {
+        saveForm.hidden = true;
+        shortcut.value = "";
+        saveDone.textContent = "/" + result.data.shortcut + " ✓";
+        return;
+      }
+      const errors = result.data || {};
+      showError([].concat(errors.shortcut || [], errors.text || [], errors.detail || []).join(" ") || ("Error " + result.status));
+    }
+    document.getElementById("save-reply-confirm").addEventListener("click", saveReply);
+    shortcut.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.isComposing) { e.preventDefault(); saveReply(); }
+    });
   }
 
   // ---- conversation actions --------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Saved replies: every staff member reads and searches them; only admins write them."""
+"""Saved replies: every staff member reads, searches and saves them; only admins change or delete them."""
 import pytest
 
 from inbox.models import SavedReply
@@ -26,9 +26,17 @@ class SavedReplyTests:
         }
         assert SavedReply.objects.get().created_by == shop_admin
 
-    def test_agent_may_not_create(self, agent_api):
-        assert agent_api.post(URL, {"shortcut": "thanks", "text": "Thank you!"}, format="json").status_code == 403
-        assert not SavedReply.objects.exists()
+    def test_agent_saves_one_but_may_not_change_or_delete_it(self, agent_api, agent):
+        response = agent_api.post(URL, {"shortcut": "thanks", "text": "Thank you!"}, format="json")
+        assert response.status_code == 201 and response.json()["created_by"] == agent.pk
+        reply = SavedReply.objects.get()
+        assert agent_api.patch(f"{URL}{reply.pk}/", {"text": "Changed"}, format="json").status_code == 403
+        assert agent_api.delete(f"{URL}{reply.pk}/").status_code == 403
+        assert SavedReply.objects.get().text == "Thank you!"
+
+    def test_a_taken_shortcut_is_a_400_that_says_so(self, agent_api, replies):
+        response = agent_api.post(URL, {"shortcut": "ship", "text": "Another"}, format="json")
+        assert response.status_code == 400 and "shortcut" in response.json()
 
     def test_agent_lists_in_shortcut_order(self, agent_api, replies):
         response = agent_api.get(URL)
