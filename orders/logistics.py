@@ -82,7 +82,9 @@ DELIVERY_RULES: dict[DeliveryType, DeliveryRule] = {
     DeliveryType.TCAT: DeliveryRule(PREPAID, home=True),
     DeliveryType.SEVEN_XB_STORE: DeliveryRule(PREPAID, store_chain=StoreChain.SEVEN_XB, cross_border=True),
     DeliveryType.SEVEN_XB_HOME: DeliveryRule(PREPAID, home=True, cross_border=True),
-    DeliveryType.CUSTOM: DeliveryRule(PREPAID),
+    # Not integrated: the shop's own delivery or a meet-up, so its own cash collection too (commerce rules §3:
+    # "whatever the shop configures"); the chains' pay-at-pickup belongs to their stores only.
+    DeliveryType.CUSTOM: DeliveryRule(PREPAID | {PaymentType.COD}),
 }
 
 PAY_AT_PICKUP = frozenset({PaymentType.PICKUP_711, PaymentType.PICKUP_FAMI})

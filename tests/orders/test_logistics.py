@@ -42,7 +42,7 @@ class PairTableTests:
             ("tcat", PREPAID),
             ("711_xb_store", PREPAID),
             ("711_xb_home", PREPAID),
-            ("custom", PREPAID),
+            ("custom", PREPAID | {P.COD}),  # the shop's own delivery or a meet-up, collecting cash itself
         ],
     )
     def test_each_delivery_accepts_exactly_its_payments(self, delivery, payments):

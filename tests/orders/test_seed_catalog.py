@@ -47,3 +47,15 @@ class SeedCatalogTests:
         call_command("seed_catalog", "--no-images", stdout=io.StringIO())
         assert DeliveryMethod.objects.filter(is_hidden=True).count() == 1
         assert not selectors.delivery_method_list().filter(is_hidden=True).exists()
+
+    def test_a_meet_up_is_paid_in_cash_there_or_in_advance_with_a_proof(self):
+        """The demo's custom delivery (a meet-up) takes cash at the meet-up (nothing to upload), a custom method
+        (JKO Pay, paid first with a screenshot) and bank transfer."""
+        from orders.logistics import PREPAID, is_valid_pair
+
+        call_command("seed_catalog", "--no-images", stdout=io.StringIO())
+        meet_up = DeliveryMethod.objects.get(name="面交 (台北捷運站)")
+        offered = {p.name: p.type for p in selectors.payment_method_list(delivery=meet_up)}
+        assert offered == {"面交付現": "cod", "街口支付": "custom", "銀行轉帳": "bank_transfer"}
+        assert all(is_valid_pair(meet_up.type, kind) for kind in offered.values())
+        assert "cod" not in PREPAID and {"custom", "bank_transfer"} <= PREPAID

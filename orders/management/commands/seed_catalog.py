@@ -95,7 +95,8 @@ PAYMENTS = [
     (PaymentType.CARD, "信用卡 (線上刷卡)", ""),
     (PaymentType.BANK_TRANSFER, "銀行轉帳", "請匯款至 示範銀行 (000) 帳號 0000-0000-0000，並上傳轉帳證明。"),
     (PaymentType.COD, "貨到付款", ""),
-    (PaymentType.CUSTOM, "面交付現", "面交時付現。"),
+    (PaymentType.COD, "面交付現", "面交時付現。"),  # cash collected by the shop itself: nothing to pay online
+    (PaymentType.CUSTOM, "街口支付", "請以街口支付轉帳至商店帳號，並上傳付款截圖。"),  # a custom method: paid first, proof uploaded
 ]
 
 
@@ -173,9 +174,9 @@ class Command(BaseCommand):
         )
         tenoff.tags.set([tags[TAG_BAGS]])
 
-        payments = {}
+        payments = {}  # by name
         for position, (kind, name, instructions) in enumerate(PAYMENTS):
-            payments[kind], _ = PaymentMethod.objects.update_or_create(
+            payments[name], _ = PaymentMethod.objects.update_or_create(
                 type=kind, name=name, defaults={"instructions": instructions, "is_hidden": False, "position": position}
             )
         for position, (kind, name, fee, threshold, hidden) in enumerate(DELIVERY):
@@ -183,7 +184,7 @@ class Command(BaseCommand):
                 type=kind, name=name, defaults={"fee": fee, "free_threshold": threshold, "is_hidden": hidden, "position": position}
             )
             if kind == DeliveryType.CUSTOM and not hidden:
-                method.payment_methods.set([payments[PaymentType.CUSTOM], payments[PaymentType.BANK_TRANSFER]])
+                method.payment_methods.set([payments["面交付現"], payments["街口支付"], payments["銀行轉帳"]])
 
         for name in ORDER_TAGS:
             OrderTag.objects.get_or_create(name=name)
