@@ -50,6 +50,9 @@ class Conversation(models.Model):
     note = models.TextField(_("note"), blank=True, default="")
     unread_count = models.PositiveIntegerField(default=0)
     last_inbound_at = models.DateTimeField(null=True, blank=True)  # the customer's last message: opens windows
+    # The customer's last reaction or referral (an ad or m.me link into this chat): Messenger opens its 24-hour
+    # window for those too, not the 7-day one, and they ask for no reply (integrations.policy).
+    last_engaged_at = models.DateTimeField(null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True)  # newest message either way
     # The list's order: the newest message, or a star's due time once it has fallen due.
     activity_at = models.DateTimeField(null=True, blank=True)

@@ -31,7 +31,7 @@ SORTS = ("recent", "closing")
 # cost a query per row: the query-count tests catch it).
 LIST_FIELDS = (
     "id", "channel_id", "contact_id", "assignee_id", "starred", "star_due_at", "note", "unread_count",
-    "last_inbound_at", "last_reply_at", "activity_at", "last_message_id", "reply_token", "reply_token_at",
+    "last_inbound_at", "last_engaged_at", "last_reply_at", "activity_at", "last_message_id", "reply_token", "reply_token_at",
     "channel__id", "channel__platform", "channel__name",
     "contact__id", "contact__display_name", "contact__platform_user_id", "contact__avatar_url", "contact__is_following",
     "assignee__id", "assignee__username",
@@ -47,7 +47,9 @@ class InvalidQuery(ValueError):
 def conversation_window(conversation: Conversation, *, now: dt.datetime, sender: Sender = Sender.PERSON) -> Decision:
     """What the platform would allow for the next message in this conversation."""
     if conversation.channel.platform == Platform.MESSENGER:
-        return messenger_decision(last_inbound_at=conversation.last_inbound_at, now=now, sender=sender)
+        return messenger_decision(
+            last_inbound_at=conversation.last_inbound_at, last_engaged_at=conversation.last_engaged_at, now=now, sender=sender
+        )
     return line_decision(
         reply_token=conversation.reply_token,
         reply_token_at=conversation.reply_token_at,

@@ -27,7 +27,9 @@ class EventKind(StrEnum):
     UNFOLLOW = "unfollow"  # LINE: blocked
     HANDOVER = "handover"  # Messenger: thread control changed
     UNSEND = "unsend"  # LINE: the user took a message back
-    OTHER = "other"  # kept, shown nowhere: reactions, edits, joins, unknown types
+    REACTION = "reaction"  # Messenger: the customer reacted to a message (or took the reaction back)
+    REFERRAL = "referral"  # Messenger: the customer came into the chat from an ad, a shortlink or a plugin
+    OTHER = "other"  # kept, shown nowhere: edits, joins, unknown types
 
 
 class MessageKind(StrEnum):

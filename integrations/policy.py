@@ -57,15 +57,28 @@ class Decision:
         return data
 
 
-def messenger_decision(*, last_inbound_at: dt.datetime | None, now: dt.datetime, sender: Sender) -> Decision:
-    if last_inbound_at is None:
+def messenger_decision(
+    *, last_inbound_at: dt.datetime | None, now: dt.datetime, sender: Sender, last_engaged_at: dt.datetime | None = None
+) -> Decision:
+    """`last_engaged_at`: the customer's last reaction or referral, which open the 24-hour window as a message does
+    (platforms.md), but not the human agent's 7 days, which count from a message."""
+    engaged_later = last_engaged_at is not None and (last_inbound_at is None or last_engaged_at > last_inbound_at)
+    opened_at = last_engaged_at if engaged_later else last_inbound_at
+    if opened_at is None:
         return Decision(False, Window.CLOSED, _("The customer has not written to this page yet, so nothing can be sent."))
-    standard_end = last_inbound_at + STANDARD_WINDOW
-    human_end = last_inbound_at + HUMAN_AGENT_WINDOW
+    standard_end = opened_at + STANDARD_WINDOW
     if now < standard_end:
-        return Decision(
-            True, Window.STANDARD, _("Within 24 hours of the customer's last message."), standard_end, messaging_type="RESPONSE"
+        reason = (
+            _("Within 24 hours of the customer's last reaction or visit from an ad or link.")
+            if engaged_later
+            else _("Within 24 hours of the customer's last message.")
         )
+        return Decision(True, Window.STANDARD, reason, standard_end, messaging_type="RESPONSE")
+    if last_inbound_at is None:
+        return Decision(
+            False, Window.CLOSED, _("More than 24 hours since the customer reacted, and they have never written: nothing can be sent.")
+        )
+    human_end = last_inbound_at + HUMAN_AGENT_WINDOW
     if now < human_end and sender == Sender.PERSON:
         return Decision(
             True,

@@ -9,7 +9,7 @@ import functools
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -68,6 +68,16 @@ def _activity_sql(connection, inbound: bool, with_token: bool, by_person: bool) 
         f"WHERE {col('id')} = %s RETURNING {sql.columns(Conversation, CONVERSATION_FIELDS, connection)}"
     )
     return statement, [name for _, _, names in assignments for name in names] + ["conversation"]
+
+
+def record_engagement(*, conversation_id: int, at) -> None:
+    """The customer reacted or came in from an ad or a link: Messenger's 24-hour window opens (integrations.policy);
+    nothing else moves (no unread message, no reply needed). The list's window chip and the chat's banner follow."""
+    updated = Conversation.objects.filter(pk=conversation_id).filter(Q(last_engaged_at__isnull=True) | Q(last_engaged_at__lt=at)).update(
+        last_engaged_at=at
+    )
+    if updated:
+        _changed(conversation_id, "engaged")
 
 
 def _changed(conversation_id: int, op: str, actor=None) -> Conversation:

@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from inbox import events
 from inbox.models import Contact, Conversation, Message
-from inbox.services.conversations import record_activity
+from inbox.services.conversations import record_activity, record_engagement
 from integrations import sql
 from integrations.base import EventKind, InboundEvent, MessageKind
 from integrations.models import Channel
@@ -185,6 +185,15 @@ def _own_message_id(metadata: str) -> int | None:
         return None
 
 
+def _on_engagement(channel: Channel, event: InboundEvent) -> None:
+    """A reaction or a referral (an ad, a shortlink): Messenger's 24-hour window opens; nothing is shown in the chat.
+    Taking a reaction back opens nothing."""
+    if event.kind == EventKind.REACTION and event.payload != "react":
+        return
+    _contact, conversation, _ = contact_and_conversation(channel, event.user_id)
+    record_engagement(conversation_id=conversation.pk, at=event.timestamp)
+
+
 def _on_watermark(channel: Channel, event: InboundEvent) -> None:
     """Messenger delivery/read: every outbound message sent at or before the watermark moves forward."""
     if event.watermark is None:
@@ -221,4 +230,6 @@ HANDLERS = {
     EventKind.READ: _on_watermark,
     EventKind.FOLLOW: _on_follow,
     EventKind.UNFOLLOW: _on_follow,
+    EventKind.REACTION: _on_engagement,
+    EventKind.REFERRAL: _on_engagement,
 }

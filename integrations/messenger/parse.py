@@ -176,10 +176,26 @@ def _handover_fields(event: Fields) -> Fields:
     }
 
 
+def _reaction_fields(reaction: Fields) -> Fields | None:
+    """`react` or `unreact` (payload), the emoji (text) and the message reacted to (reply_to). Keyed by a hash of
+    the event, never by that message's mid: a reaction and its undoing share it."""
+    action = as_str(reaction.get("action"))
+    if action not in ("react", "unreact"):
+        return None
+    return {"payload": action, "text": as_str(reaction.get("emoji")) or as_str(reaction.get("reaction")), "reply_to": as_str(reaction.get("mid"))}
+
+
+def _referral_fields(referral: Fields) -> Fields:
+    """Where the customer came from: `ref` (payload) and `source` (text), e.g. ADS, SHORTLINK, CUSTOMER_CHAT_PLUGIN."""
+    return {"payload": as_str(referral.get("ref")), "text": as_str(referral.get("source"))}
+
+
 _DETAIL_BUILDERS: tuple[tuple[str, EventKind, Callable[[Fields], Fields | None]], ...] = (
     ("postback", EventKind.POSTBACK, _postback_fields),
     ("delivery", EventKind.DELIVERY, _watermark_fields),
     ("read", EventKind.READ, _watermark_fields),
+    ("reaction", EventKind.REACTION, _reaction_fields),
+    ("referral", EventKind.REFERRAL, _referral_fields),
 )
 
 

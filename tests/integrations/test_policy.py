@@ -39,6 +39,29 @@ def test_messenger_decision_says_until_when():
     assert messenger_decision(last_inbound_at=last, now=NOW, sender=Sender.PERSON).expires_at == last + 7 * 24 * H
 
 
+ENGAGED_TABLE = [
+    # age of the last message, age of the last reaction/referral, sender, allowed, window, tag
+    (30 * H, 2 * H, Sender.AUTOMATED, True, Window.STANDARD, ""),  # a reaction reopens the 24 hours
+    (30 * H, 2 * H, Sender.PERSON, True, Window.STANDARD, ""),
+    (30 * H, 25 * H, Sender.PERSON, True, Window.HUMAN_AGENT, "HUMAN_AGENT"),  # the 7 days still count from the message
+    (30 * H, 25 * H, Sender.AUTOMATED, False, Window.HUMAN_AGENT, ""),
+    (8 * 24 * H, 25 * H, Sender.PERSON, False, Window.CLOSED, ""),  # a reaction doesn't stretch the 7 days
+    (None, 2 * H, Sender.AUTOMATED, True, Window.STANDARD, ""),  # came in from an ad, never wrote
+    (None, 25 * H, Sender.PERSON, False, Window.CLOSED, ""),
+    (2 * H, 30 * H, Sender.AUTOMATED, True, Window.STANDARD, ""),  # an older reaction changes nothing
+]
+
+
+@pytest.mark.parametrize("message_age,engaged_age,sender,allowed,window,tag", ENGAGED_TABLE)
+def test_a_reaction_or_referral_opens_the_24_hours_only(message_age, engaged_age, sender, allowed, window, tag):
+    last = None if message_age is None else NOW - message_age
+    decision = messenger_decision(last_inbound_at=last, last_engaged_at=NOW - engaged_age, now=NOW, sender=sender)
+    assert (decision.allowed, decision.window, decision.tag) == (allowed, window, tag)
+    assert decision.reason
+    if window == Window.STANDARD:
+        assert decision.expires_at == max(t for t in (last, NOW - engaged_age) if t) + 24 * H
+
+
 def test_no_retired_tag_is_ever_chosen():
     retired = {"POST_PURCHASE_UPDATE", "ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE"}
     for hours in range(0, 24 * 8, 5):

@@ -1,4 +1,5 @@
 """Every documented event type, delivered as a signed webhook, and what the inbox makes of it."""
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -74,6 +75,36 @@ class MessengerEventTests:
         assert post_messenger(client, fixture("messenger", name), "s3cret").status_code == 200
         assert WebhookReceipt.objects.count() == 1
         assert not Message.objects.exists()
+
+    def test_a_reaction_reopens_the_24_hours_without_a_message_or_unread(self, client, page):
+        from django.utils import timezone
+
+        from inbox.selectors import conversation_window
+        from integrations.policy import Sender, Window
+
+        post_messenger(client, fixture("messenger", "text_message"), "s3cret")
+        conversation = Conversation.objects.get()
+        # The customer wrote 30 hours before they react: automated messages (order links) were not allowed.
+        reacted_at = timezone.now() - dt.timedelta(minutes=1)
+        Conversation.objects.filter(pk=conversation.pk).update(last_inbound_at=reacted_at - dt.timedelta(hours=30), unread_count=0)
+        conversation.refresh_from_db()
+        assert not conversation_window(conversation, now=timezone.now(), sender=Sender.AUTOMATED).allowed
+
+        def reaction(action: str, ms: int) -> bytes:
+            body = json.loads(fixture("messenger", "reaction"))
+            event = body["entry"][0]["messaging"][0]
+            event["timestamp"], event["reaction"]["action"] = ms, action
+            return json.dumps(body).encode()
+
+        ms = int(reacted_at.timestamp() * 1000)
+        assert post_messenger(client, reaction("unreact", ms), "s3cret").status_code == 200  # taking one back opens nothing
+        assert Conversation.objects.get().last_engaged_at is None
+        assert post_messenger(client, reaction("react", ms + 1), "s3cret").status_code == 200
+        conversation = Conversation.objects.get()
+        decision = conversation_window(conversation, now=timezone.now(), sender=Sender.AUTOMATED)
+        assert decision.allowed and decision.window == Window.STANDARD
+        assert (Message.objects.count(), conversation.unread_count) == (1, 0)  # nothing to read or answer
+        assert conversation.last_inbound_at == reacted_at - dt.timedelta(hours=30)  # "needs reply" doesn't move
 
     def test_batched_body_routes_each_entry_to_its_page(self, client, page):
         post_messenger(client, fixture("messenger", "batched"), "s3cret")

@@ -185,13 +185,25 @@ def test_batched_body_gives_one_event_per_entry_event():
     assert [parse_body(e.raw) for e in (first, second)] == [[first], [second]]
 
 
-def test_reaction_is_kept_as_other():
+def test_reaction_is_read_for_its_action_emoji_and_message():
     event = parse_one("reaction")
-    assert event.kind == EventKind.OTHER
+    assert event.kind == EventKind.REACTION
     assert event.user_id == PSID
     assert event.timestamp == utc(1793686792318)
-    assert event.raw["entry"][0]["messaging"][0]["reaction"]["reaction"] == "love"
-    assert event.dedupe_key.startswith(f"{PAGE}:other:{PSID}:1793686792318:")
+    assert (event.payload, event.reply_to) == ("react", event.raw["entry"][0]["messaging"][0]["reaction"]["mid"])
+    assert event.text  # the emoji, or the reaction's name
+    # Keyed by the event, not the reacted message's mid (a reaction and its undoing share that).
+    assert event.dedupe_key.startswith(f"{PAGE}:reaction:{PSID}:1793686792318:")
+
+
+def test_unreact_and_referral():
+    [unreact] = parse_body(body_with(from_user(reaction={"reaction": "love", "emoji": "❤", "action": "unreact", "mid": "m_1"})))
+    assert (unreact.kind, unreact.payload, unreact.text, unreact.reply_to) == (EventKind.REACTION, "unreact", "❤", "m_1")
+    [referral] = parse_body(body_with(from_user(referral={"ref": "fall-sale", "source": "SHORTLINK", "type": "OPEN_THREAD"})))
+    assert (referral.kind, referral.payload, referral.text, referral.user_id) == (EventKind.REFERRAL, "fall-sale", "SHORTLINK", PSID)
+    assert parse_body(referral.raw) == [referral] and parse_body(unreact.raw) == [unreact]
+    [odd] = parse_body(body_with(from_user(reaction={"reaction": "love", "action": "wave"})))
+    assert odd.kind == EventKind.OTHER
 
 
 @pytest.mark.parametrize("name", sorted(path.stem for path in FIXTURES.glob("*.json")))
@@ -265,7 +277,6 @@ def test_a_numeric_page_id_is_read_as_a_string():
         from_user(read={"watermark": 10**20}),
         from_user(optin={"type": "notification_messages", "payload": "restock"}),
         from_user(message_edit={"mid": "m_1", "text": "edited", "num_edit": 1}),
-        from_user(referral={"ref": "fall-sale", "source": "SHORTLINK", "type": "OPEN_THREAD"}),
         {"recipient": {"id": PAGE}, "timestamp": 1793686522318, "policy_enforcement": {"action": "block"}},
         {"sender": {"id": PSID}, "recipient": {"id": PAGE}, "message": {"mid": "m_1", "text": "no timestamp"}},
         {"recipient": {"id": PAGE}, "timestamp": 1793686522318, "message": {"mid": "m_1", "text": "no sender"}},
