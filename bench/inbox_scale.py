@@ -6,7 +6,8 @@
 
 Fills the benchmark's own PostgreSQL database (`inbox_bench`, or --database; created and migrated if missing) with COPY:
 conversations (and their contacts) over 5 channels (3 Facebook pages, 2 LINE accounts), messages (about 20 a
-chat, newest last; one chat of 5,000, the one the chat cases open), tags, 20 agents, and customers when the customers app has its model. Data already at
+chat, newest last; one chat of 5,000, the one the chat cases open), tags, 20 agents, and customers when the customers app has its model
+(half the chats bound to one, 30% of them with one of 30 member tags). Data already at
 that size is reused (--regenerate rebuilds it). Then it requests, in-process through Django's full stack
 as a signed-in agent, the conversation-list API for every tab, view, assignee filter, search, the
 "closing soon" sort and a second page, and the chat (API timeline and the inbox page with a chat open):
@@ -151,13 +152,13 @@ def generate(args) -> None:
         for table in ("inbox_message", "inbox_contact", "inbox_conversation"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         print(f"  conversations and contacts: {n_conv:,} in {time.monotonic() - started:.0f} s", flush=True)
-        generate_customers(cursor, args.customers, rnd, now)
+        generate_customers(cursor, args.customers, n_conv, rnd, now)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")  # what autovacuum keeps up in production (visibility map, statistics)
     print(f"  generated in {time.monotonic() - started:.0f} s", flush=True)
 
 
-def generate_customers(cursor, count: int, rnd, now) -> None:
+def generate_customers(cursor, count: int, contacts: int, rnd, now) -> None:
     try:
         from customers.models import Customer
     except ImportError:
@@ -177,6 +178,25 @@ def generate_customers(cursor, count: int, rnd, now) -> None:
     copy_rows(cursor, Customer, rows(), fields)
     cursor.execute("SELECT setval(pg_get_serial_sequence('customers_customer', 'id'), %s)", [count])
     print(f"  customers: {count:,}", flush=True)
+    generate_bindings_and_member_tags(cursor, count, contacts, rnd, now)
+
+
+def generate_bindings_and_member_tags(cursor, customers: int, contacts: int, rnd, now) -> None:
+    """Half the chats bound to a member (contact k to customer k), 30 member tags, 30% of the members tagged: what
+    the conversation search's member-tag side (`inbox.selectors._search`) reads."""
+    from customers.models import ContactBinding, Customer, CustomerTag
+
+    cursor.execute("TRUNCATE customers_customertag RESTART IDENTITY CASCADE")
+    copy_rows(cursor, CustomerTag, ((n + 1, f"vip-{n:02d}") for n in range(30)), ["id", "name"])
+    cursor.execute("SELECT setval(pg_get_serial_sequence('customers_customertag', 'id'), 30)")
+    bound = [k for k in range(1, min(customers, contacts) + 1) if k % 2]
+    copy_rows(cursor, ContactBinding, ((k, k, None, now) for k in bound), ["contact_id", "customer_id", "bound_by_id", "bound_at"])
+    through = Customer.tags.through._meta
+    with cursor.copy(f"COPY {through.db_table} (customer_id, customertag_id) FROM STDIN") as copy:
+        for customer in range(1, customers + 1):
+            if rnd.random() < 0.3:
+                copy.write_row((customer, rnd.randint(1, 30)))
+    print(f"  bindings: {len(bound):,}; member tags: 30", flush=True)
 
 
 def sized(args) -> bool:
@@ -186,7 +206,16 @@ def sized(args) -> bool:
         Conversation.objects.count() == args.conversations
         and Message.objects.count() >= args.messages * 0.9
         and Message.objects.filter(conversation_id=1).count() >= LONG_CHAT  # data from before the long chat: rebuilt
+        and _has_bindings()  # data from before the member-tag search: rebuilt
     )
+
+
+def _has_bindings() -> bool:
+    try:
+        from customers.models import ContactBinding
+    except ImportError:
+        return True
+    return ContactBinding.objects.exists()
 
 
 def cases(agent_id: int, page_id: int, line_id: int, big_conversation: int) -> list[tuple[str, str]]:
@@ -202,6 +231,7 @@ def cases(agent_id: int, page_id: int, line_id: int, big_conversation: int) -> l
         ("list search name (common)", "/api/v1/conversations/?q=" + "王小明"),
         ("list search name (rare)", "/api/v1/conversations/?q=" + "Cathy%20Wu%2099999"),
         ("list search tag", "/api/v1/conversations/?q=tag-07"),
+        ("list search member tag", "/api/v1/conversations/?q=vip-07"),
         ("list sort=closing", "/api/v1/conversations/?sort=closing"),
         ("list page 2 (cursor)", None),
         ("chat: API timeline", f"/api/v1/conversations/{big_conversation}/messages/"),

@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import logging
+import operator
 
+from django.apps import apps
+from django.db.models.expressions import RawSQL
 from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Func, OuterRef, Q, QuerySet, Subquery, When
 from django.core.cache import cache
 from django.db import connections
 from django.http import Http404
 
-from inbox.models import Contact, Conversation, Message, SavedReply
+from inbox.models import Conversation, Message, SavedReply
 from integrations.base import PlatformError, Platform, Quota
 from integrations.models import Channel
 from integrations.registry import get_client
@@ -174,13 +178,39 @@ def _search(qs: QuerySet[Conversation], q: str, *, order: list, limit: int) -> Q
     """
     tagged = Conversation.tags.through.objects.filter(tag__name__icontains=q).values("conversation_id")
     # The tags staff give the bound member in the customer pane (customers.CustomerTag), through the binding.
-    member_tagged = Contact.objects.filter(customer_binding__customer__tags__name__icontains=q).values("pk")
+    member_tagged = _contacts_with_member_tag(q)
     by_name = qs.filter(contact__display_name__icontains=q).order_by(*order).values("pk")[:limit]
     by_tag = qs.filter(pk__in=tagged).order_by(*order).values("pk")[:limit]
-    by_member_tag = qs.filter(contact_id__in=member_tagged).order_by(*order).values("pk")[:limit]
+    sides = [by_name, by_tag]
+    if member_tagged is not None:
+        sides.append(qs.filter(contact_id__in=member_tagged).order_by(*order).values("pk")[:limit])
     if connections[qs.db].features.supports_slicing_ordering_in_compound:
-        return qs.filter(pk__in=by_name.union(by_tag, by_member_tag, all=True))
-    return qs.filter(Q(pk__in=by_name) | Q(pk__in=by_tag) | Q(pk__in=by_member_tag))  # SQLite: no ORDER BY/LIMIT inside a UNION
+        return qs.filter(pk__in=sides[0].union(*sides[1:], all=True))
+    return qs.filter(functools.reduce(operator.or_, (Q(pk__in=side) for side in sides)))  # SQLite: no ORDER BY/LIMIT in a UNION
+
+
+def _contacts_with_member_tag(q: str) -> RawSQL | None:
+    """The contacts bound to a member with a tag containing `q` (any case), as a subquery; None when no member tag
+    contains it (most searches: then that side costs nothing more).
+
+    The matching tags are looked up first (a small table, one query): given their ids, PostgreSQL estimates the
+    subquery's size and starts from it. Written as one join from the tag links straight to the bindings: the ORM
+    would join them through the members' table, which PostgreSQL scanned whole, and with the tag's name in the
+    subquery it walked every conversation probing each (200 ms at 100,000 conversations; benchmark 2)."""
+    tags = apps.get_model("customers", "CustomerTag")
+    tag_ids = list(tags.objects.filter(name__icontains=q).values_list("pk", flat=True)[:MAX_MEMBER_TAGS])
+    if not tag_ids:
+        return None
+    binding = apps.get_model("customers", "ContactBinding")._meta
+    links = apps.get_model("customers", "Customer").tags.through._meta
+    return RawSQL(
+        f"SELECT b.contact_id FROM {binding.db_table} b JOIN {links.db_table} l ON l.customer_id = b.customer_id "
+        f"WHERE l.customertag_id IN ({', '.join(['%s'] * len(tag_ids))})",
+        tag_ids,
+    )
+
+
+MAX_MEMBER_TAGS = 50  # member tags one search looks through (a shop has a few dozen)
 
 
 def _closing_soon(qs, now: dt.datetime):
