@@ -359,8 +359,9 @@ def order_list(*, q: str = "", status: str = "", payment_status: str = "") -> Qu
         match = Q(number__icontains=q) | Q(recipient__name__icontains=q) | Q(customer__name__icontains=q)
         digits = "".join(ch for ch in q if ch.isdigit())
         if len(digits) >= 6:
-            # Without a leading 0: "0912…" typed finds "+886912…" (members are stored in E.164) and "0912…" alike.
-            tail = digits[1:] if digits.startswith("0") else digits
+            # The national number without its 0: "0912…" and "+886 912…" typed alike find members (stored in E.164,
+            # "+886912…") and recipients (stored as typed for Taiwan, "0912…").
+            tail = digits[3:] if digits.startswith("886") else digits[1:] if digits.startswith("0") else digits
             rows = rows.annotate(recipient_phone=KT("recipient__phone"))  # as text: `contains` on JSON means containment
             match |= Q(recipient_phone__contains=tail) | Q(customer__phone__contains=tail)
         rows = rows.filter(match)

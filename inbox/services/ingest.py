@@ -185,13 +185,26 @@ def _own_message_id(metadata: str) -> int | None:
         return None
 
 
+# Referral sources that open Messenger's 24-hour window by themselves (platforms.md: an m.me link into an existing
+# thread, the chat plugin); a click on a Click-to-Messenger ad opens it only with the message that follows.
+WINDOW_OPENING_REFERRALS = frozenset({"SHORTLINK", "CUSTOMER_CHAT_PLUGIN"})
+
+
 def _on_engagement(channel: Channel, event: InboundEvent) -> None:
-    """A reaction or a referral (an ad, a shortlink): Messenger's 24-hour window opens; nothing is shown in the chat.
-    Taking a reaction back opens nothing."""
+    """A reaction, or an m.me link or the chat plugin into an existing chat: Messenger's 24-hour window opens;
+    nothing is shown in the chat. Taking a reaction back, an ad click, or anything from someone who has no chat
+    with us yet opens nothing (and makes no empty chat)."""
     if event.kind == EventKind.REACTION and event.payload != "react":
         return
-    _contact, conversation, _ = contact_and_conversation(channel, event.user_id)
-    record_engagement(conversation_id=conversation.pk, at=event.timestamp)
+    if event.kind == EventKind.REFERRAL and event.text.upper() not in WINDOW_OPENING_REFERRALS:
+        return
+    conversation_id = (
+        Conversation.objects.filter(channel=channel, contact__platform_user_id=event.user_id, activity_at__isnull=False)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if conversation_id is not None:
+        record_engagement(conversation_id=conversation_id, at=event.timestamp)
 
 
 def _on_watermark(channel: Channel, event: InboundEvent) -> None:

@@ -46,7 +46,7 @@ ENGAGED_TABLE = [
     (30 * H, 25 * H, Sender.PERSON, True, Window.HUMAN_AGENT, "HUMAN_AGENT"),  # the 7 days still count from the message
     (30 * H, 25 * H, Sender.AUTOMATED, False, Window.HUMAN_AGENT, ""),
     (8 * 24 * H, 25 * H, Sender.PERSON, False, Window.CLOSED, ""),  # a reaction doesn't stretch the 7 days
-    (None, 2 * H, Sender.AUTOMATED, True, Window.STANDARD, ""),  # came in from an ad, never wrote
+    (None, 2 * H, Sender.AUTOMATED, True, Window.STANDARD, ""),  # reacted to the page's message, never wrote
     (None, 25 * H, Sender.PERSON, False, Window.CLOSED, ""),
     (2 * H, 30 * H, Sender.AUTOMATED, True, Window.STANDARD, ""),  # an older reaction changes nothing
 ]

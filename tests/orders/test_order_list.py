@@ -51,7 +51,8 @@ class OrderListApiTests:
 
     @pytest.mark.parametrize(
         "q,expected",
-        [("王大明", [1]), ("小", [2, 0]), ("0912-345-678", [0]), ("+886 912 345 678", [0]), ("987654", [1]), ("nobody", [])],
+        [("王大明", [1]), ("小", [2, 0]), ("0912-345-678", [0]), ("+886 912 345 678", [0]), ("987654", [1]),
+         ("+886 987 654 321", [1]), ("nobody", [])],  # 王大明's order has no member: found by the recipient's phone
     )
     def test_search_by_name_phone_any_way_written(self, agent_api, orders, q, expected):
         assert numbers(agent_api.get("/api/v1/orders/", {"q": q})) == [orders[i].number for i in expected]
@@ -96,9 +97,9 @@ class OrderListPageTests:
     def test_queries_do_not_grow_with_the_orders(self, agent_api, orders, messenger_channel):
         with CaptureQueriesContext(connection) as few:
             assert agent_api.get("/orders/").status_code == 200
-        conversation = factories.conversation(messenger_channel, name="More")
-        for n in range(10):
-            make_order(conversation=conversation, customer=Customer.objects.create(name=f"Member {n}"))
+        for n in range(10):  # members of their own, and chats of their own without one (the row shows the contact)
+            conversation = factories.conversation(messenger_channel, name=f"More {n}")
+            make_order(conversation=conversation, customer=Customer.objects.create(name=f"Member {n}") if n % 2 else None)
         with CaptureQueriesContext(connection) as many:
             assert agent_api.get("/orders/").status_code == 200
         assert len(many) == len(few)

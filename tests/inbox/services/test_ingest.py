@@ -106,6 +106,23 @@ class MessengerEventTests:
         assert (Message.objects.count(), conversation.unread_count) == (1, 0)  # nothing to read or answer
         assert conversation.last_inbound_at == reacted_at - dt.timedelta(hours=30)  # "needs reply" doesn't move
 
+    @pytest.mark.parametrize("source,opens", [("SHORTLINK", True), ("CUSTOMER_CHAT_PLUGIN", True), ("ADS", False)])
+    def test_a_referral_into_the_chat_opens_the_window_but_an_ad_click_alone_does_not(self, client, page, source, opens):
+        from django.utils import timezone
+
+        post_messenger(client, fixture("messenger", "text_message"), "s3cret")
+        at = timezone.now() - dt.timedelta(minutes=1)
+        Conversation.objects.update(last_inbound_at=at - dt.timedelta(hours=30))
+        referral = {"sender": {"id": PSID}, "recipient": {"id": PAGE}, "timestamp": int(at.timestamp() * 1000),
+                    "referral": {"ref": "fall-sale", "source": source, "type": "OPEN_THREAD"}}
+        body = json.dumps({"object": "page", "entry": [{"id": PAGE, "time": 1, "messaging": [referral]}]}).encode()
+        assert post_messenger(client, body, "s3cret").status_code == 200
+        assert (Conversation.objects.get().last_engaged_at is not None) == opens
+
+    def test_a_reaction_from_someone_without_a_chat_makes_no_empty_chat(self, client, page):
+        assert post_messenger(client, fixture("messenger", "reaction"), "s3cret").status_code == 200
+        assert not Conversation.objects.exists() and not Contact.objects.exists()
+
     def test_batched_body_routes_each_entry_to_its_page(self, client, page):
         post_messenger(client, fixture("messenger", "batched"), "s3cret")
         assert Message.objects.count() == 1  # the second entry is another page, not connected yet: kept
