@@ -38,9 +38,11 @@ from orders.pricing.adjustments import Step
 from orders.statuses import IllegalTransition, check_transition
 
 LINK_SALT = "order-link"
-# seconds: a link works for 30 days after it was made, and for as long as its order is in progress after that (the
-# customer can follow an order from its first message until it is done, as the seed promises).
+# A link works for 30 days after it was made (each message the customer gets carries a fresh one), and while its
+# order is still in progress for up to 180 days (the customer follows an order from its first message until it is
+# done, as the seed promises; an order never confirmed isn't open to whoever holds its link for ever). Seconds.
 LINK_MAX_AGE = 30 * 24 * 3600
+LINK_MAX_AGE_IN_PROGRESS = 180 * 24 * 3600
 MAX_PROOF_BYTES = images.MAX_BYTES
 MAX_PROOFS_PER_ORDER = 20
 
@@ -70,8 +72,8 @@ def order_token(order: Order) -> str:
 
 
 def order_for_token(token: str) -> Order | None:
-    """The order a token opens, or None when it is tampered, unknown, or expired: older than LINK_MAX_AGE and
-    its order completed or cancelled."""
+    """The order a token opens, or None when it is tampered, unknown, or expired: older than LINK_MAX_AGE with its
+    order completed or cancelled, or older than LINK_MAX_AGE_IN_PROGRESS."""
     if not token or len(token) > 200:
         return None
     signer = signing.TimestampSigner(salt=LINK_SALT)
@@ -79,7 +81,10 @@ def order_for_token(token: str) -> Order | None:
     try:
         key = signer.unsign(token, max_age=LINK_MAX_AGE)
     except signing.SignatureExpired:
-        key, finished_too = signer.unsign(token), False  # genuine, but old: only an order still in progress
+        try:  # genuine, but old: only an order still in progress
+            key, finished_too = signer.unsign(token, max_age=LINK_MAX_AGE_IN_PROGRESS), False
+        except signing.BadSignature:
+            return None
     except signing.BadSignature:
         return None
     if not key:

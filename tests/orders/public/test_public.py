@@ -82,6 +82,14 @@ class TokenTests:
         assert client.get(f"/o/{old}/").status_code == (200 if opens else 404)
         assert client.get(path(order)).status_code == 200  # a recent link opens it whatever its status
 
+    def test_a_link_older_than_the_in_progress_limit_opens_nothing(self, client, order):
+        class Ancient(signing.TimestampSigner):
+            def timestamp(self):
+                return signing.b62_encode(int(time.time()) - confirmation.LINK_MAX_AGE_IN_PROGRESS - 60)
+
+        assert order.status == OrderStatus.AWAITING_CONFIRMATION
+        assert client.get(f"/o/{Ancient(salt=confirmation.LINK_SALT).sign(order.access_key)}/").status_code == 404
+
     def test_an_old_tampered_link_is_404(self, client, order):
         class Old(signing.TimestampSigner):
             def timestamp(self):
