@@ -33,7 +33,7 @@ from config.serializer_fields import StrictCharField, StrictModelSerializer
 from inbox import events, selectors
 from inbox.errors import ApplicationError, SendRefused
 from inbox.models import Conversation, Message, SavedReply
-from inbox.permissions import ADMINS, AGENTS, IsInboxAdminOrReadOnly, IsInboxStaff
+from inbox.permissions import ADMINS, AGENTS, IsInboxAdminOrAuthorOrReadOnly, IsInboxAdminOrReadOnly, IsInboxStaff
 from inbox.services import conversations, messaging, saved_replies
 from integrations.models import Channel
 from integrations.policy import Window
@@ -607,9 +607,9 @@ class SavedReplyListCreateApi(InboxApi):
 
 @extend_schema(tags=["saved replies"])
 class SavedReplyDetailApi(InboxApi):
-    """GET: every staff member. PATCH, DELETE: admins only."""
+    """GET: every staff member. PATCH, DELETE: the reply's author and admins."""
 
-    permission_classes = [IsInboxAdminOrReadOnly]
+    permission_classes = [IsInboxAdminOrAuthorOrReadOnly]
 
     class InputSerializer(StrictModelSerializer):
         class Meta:
@@ -623,18 +623,21 @@ class SavedReplyDetailApi(InboxApi):
         return Response(SavedReplyOutputSerializer(reply).data)
 
     @extend_schema(
-        summary="Change a saved reply (admins)",
+        summary="Change a saved reply (its author or an admin)",
         request=InputSerializer(partial=True),
         responses={200: SavedReplyOutputSerializer, 400: BAD_REQUEST, 404: ErrorSerializer},
     )
     def patch(self, request, reply_id: int):
         reply = get_object_or_404(SavedReply, pk=reply_id)
+        self.check_object_permissions(request, reply)
         serializer = self.InputSerializer(reply, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         reply = saved_replies.saved_reply_update(reply=reply, **serializer.validated_data)
         return Response(SavedReplyOutputSerializer(reply).data)
 
-    @extend_schema(summary="Delete a saved reply (admins)", responses={204: None, 404: ErrorSerializer})
+    @extend_schema(summary="Delete a saved reply (its author or an admin)", responses={204: None, 404: ErrorSerializer})
     def delete(self, request, reply_id: int):
-        saved_replies.saved_reply_delete(reply=get_object_or_404(SavedReply, pk=reply_id))
+        reply = get_object_or_404(SavedReply, pk=reply_id)
+        self.check_object_permissions(request, reply)
+        saved_replies.saved_reply_delete(reply=reply)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -170,7 +170,8 @@ class Tag(models.Model):
 
 
 class SavedReply(models.Model):
-    """A canned answer staff insert by typing `/` and its shortcut. Managed by admins."""
+    """A canned answer staff insert by typing `/` and its shortcut. Any staff member saves one; its author and the
+    admins change or delete it."""
 
     shortcut = models.SlugField(_("shortcut"), max_length=40, unique=True, allow_unicode=True)
     text = models.TextField(_("text"), max_length=2000)

@@ -33,6 +33,21 @@ class IsInboxStaff(BasePermission):
         return is_inbox_staff(request.user)
 
 
+class IsInboxAdminOrAuthorOrReadOnly(BasePermission):
+    """Staff read; a row's author (`created_by`) and admins change or delete it (checked on the row: the view calls
+    `check_object_permissions`)."""
+
+    message = "Only its author or an administrator may change this."
+
+    def has_permission(self, request, view):
+        return is_inbox_staff(request.user)
+
+    def has_object_permission(self, request, view, obj):
+        if request.method in ("GET", "HEAD", "OPTIONS") or is_inbox_admin(request.user):
+            return True
+        return obj.created_by_id is not None and obj.created_by_id == request.user.pk
+
+
 class IsInboxAdminOrReadOnly(BasePermission):
     message = "Only administrators may change this."
 

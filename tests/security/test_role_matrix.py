@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
 ADMIN_ONLY = {
-    "api/v1/saved-replies/<int:reply_id>/": "saved replies are changed and deleted by administrators (agents save new ones)",
+    "api/v1/saved-replies/<int:reply_id>/": "a saved reply is changed and deleted by its author or an administrator (this one has no author)",
     "api/v1/customers/<int:customer_id>/credit/": "store credit is granted and taken by administrators",
     "customers/<int:customer_id>/credit/": "store credit is granted and taken by administrators (the page's form)",
     "api/v1/order-tags/<int:tag_id>/": "saved order tags are renamed and deleted by administrators (agents save new ones)",

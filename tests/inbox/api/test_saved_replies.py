@@ -26,13 +26,17 @@ class SavedReplyTests:
         }
         assert SavedReply.objects.get().created_by == shop_admin
 
-    def test_agent_saves_one_but_may_not_change_or_delete_it(self, agent_api, agent):
-        response = agent_api.post(URL, {"shortcut": "thanks", "text": "Thank you!"}, format="json")
+    def test_agent_saves_one_and_may_change_or_delete_only_their_own(self, agent_api, agent, replies):
+        response = agent_api.post(URL, {"shortcut": "thanks", "text": "Thank yuo!"}, format="json")
         assert response.status_code == 201 and response.json()["created_by"] == agent.pk
-        reply = SavedReply.objects.get()
-        assert agent_api.patch(f"{URL}{reply.pk}/", {"text": "Changed"}, format="json").status_code == 403
-        assert agent_api.delete(f"{URL}{reply.pk}/").status_code == 403
-        assert SavedReply.objects.get().text == "Thank you!"
+        mine = SavedReply.objects.get(shortcut="thanks")
+        assert agent_api.patch(f"{URL}{mine.pk}/", {"text": "Thank you!"}, format="json").status_code == 200
+        assert SavedReply.objects.get(pk=mine.pk).text == "Thank you!"
+        theirs = replies[0]  # no author: the shop's, set by an admin
+        assert agent_api.patch(f"{URL}{theirs.pk}/", {"text": "Changed"}, format="json").status_code == 403
+        assert agent_api.delete(f"{URL}{theirs.pk}/").status_code == 403
+        assert SavedReply.objects.get(pk=theirs.pk).text == replies[0].text
+        assert agent_api.delete(f"{URL}{mine.pk}/").status_code == 204
 
     def test_a_taken_shortcut_is_a_400_that_says_so(self, agent_api, replies):
         response = agent_api.post(URL, {"shortcut": "ship", "text": "Another"}, format="json")
