@@ -201,11 +201,19 @@ def _contacts_with_member_tag(q: str) -> RawSQL | None:
     tag_ids = list(tags.objects.filter(name__icontains=q).values_list("pk", flat=True)[:MAX_MEMBER_TAGS])
     if not tag_ids:
         return None
-    binding = apps.get_model("customers", "ContactBinding")._meta
-    links = apps.get_model("customers", "Customer").tags.through._meta
+    if len(tag_ids) == MAX_MEMBER_TAGS:
+        logger.info("search %r matches %d member tags or more: the first %d are searched", q, MAX_MEMBER_TAGS, MAX_MEMBER_TAGS)
+    binding = apps.get_model("customers", "ContactBinding")
+    links = apps.get_model("customers", "Customer").tags.through
+    name = connections[binding.objects.db].ops.quote_name
+
+    def column(model, field: str) -> str:
+        return name(model._meta.get_field(field).column)
+
     return RawSQL(
-        f"SELECT b.contact_id FROM {binding.db_table} b JOIN {links.db_table} l ON l.customer_id = b.customer_id "
-        f"WHERE l.customertag_id IN ({', '.join(['%s'] * len(tag_ids))})",
+        f"SELECT b.{column(binding, 'contact')} FROM {name(binding._meta.db_table)} b "
+        f"JOIN {name(links._meta.db_table)} l ON l.{column(links, 'customer')} = b.{column(binding, 'customer')} "
+        f"WHERE l.{column(links, 'customertag')} IN ({', '.join(['%s'] * len(tag_ids))})",
         tag_ids,
     )
 

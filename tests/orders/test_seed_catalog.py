@@ -51,11 +51,13 @@ class SeedCatalogTests:
     def test_a_meet_up_is_paid_in_cash_there_or_in_advance_with_a_proof(self):
         """The demo's custom delivery (a meet-up) takes cash at the meet-up (nothing to upload), a custom method
         (JKO Pay, paid first with a screenshot) and bank transfer."""
-        from orders.logistics import PREPAID, is_valid_pair
+        from orders.logistics import PREPAID
 
         call_command("seed_catalog", "--no-images", stdout=io.StringIO())
         meet_up = DeliveryMethod.objects.get(name="面交 (台北捷運站)")
         offered = {p.name: p.type for p in selectors.payment_method_list(delivery=meet_up)}
         assert offered == {"面交付現": "cod", "街口支付": "custom", "銀行轉帳": "bank_transfer"}
-        assert all(is_valid_pair(meet_up.type, kind) for kind in offered.values())
         assert "cod" not in PREPAID and {"custom", "bank_transfer"} <= PREPAID
+        # The home courier collects its own cash on delivery, not the meet-up's.
+        courier = DeliveryMethod.objects.get(type="hct")
+        assert {p.name for p in selectors.payment_method_list(delivery=courier)} == {"貨到付款", "信用卡 (線上刷卡)", "銀行轉帳"}

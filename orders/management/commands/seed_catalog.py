@@ -185,6 +185,8 @@ class Command(BaseCommand):
             )
             if kind == DeliveryType.CUSTOM and not hidden:
                 method.payment_methods.set([payments["面交付現"], payments["街口支付"], payments["銀行轉帳"]])
+            elif kind == DeliveryType.HCT:  # the courier collects cash: not the meet-up's cash
+                method.payment_methods.set([payments["貨到付款"], payments["信用卡 (線上刷卡)"], payments["銀行轉帳"]])
 
         for name in ORDER_TAGS:
             OrderTag.objects.get_or_create(name=name)
