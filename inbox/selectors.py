@@ -226,6 +226,11 @@ def _closing_soon(qs, now: dt.datetime):
     day, week = dt.timedelta(hours=24), dt.timedelta(days=7)
     qs = qs.filter(channel__platform=Platform.MESSENGER, last_inbound_at__gt=now - week).annotate(
         sort_key=Case(
+            # A reaction or a referral since the last message reopened the 24 hours (integrations.policy).
+            When(
+                Q(last_engaged_at__gt=now - day) & (Q(last_inbound_at__isnull=True) | Q(last_engaged_at__gt=F("last_inbound_at"))),
+                then=ExpressionWrapper(F("last_engaged_at") + day, output_field=DateTimeField()),
+            ),
             When(last_inbound_at__gt=now - day, then=ExpressionWrapper(F("last_inbound_at") + day, output_field=DateTimeField())),
             default=ExpressionWrapper(F("last_inbound_at") + week, output_field=DateTimeField()),
             output_field=DateTimeField(),

@@ -85,6 +85,14 @@ class ConversationSearchTests:
         assert all_pages(agent_api, f"{URL}?q=vi&view=unread&assignee=me") == [mine.pk]
         assert all_pages(agent_api, f"{URL}?q=vi&channel={line_channel.pk}") == [tagged.pk]
 
+    def test_closing_sort_counts_a_reaction_that_reopened_the_24_hours(self, agent_api, messenger_channel, make_conversation):
+        now = timezone.now()
+        reopened = make_conversation(messenger_channel, "Reacted", last_inbound_at=now - dt.timedelta(hours=30),
+                                     last_engaged_at=now - dt.timedelta(hours=2))  # 24 hours end in 22 hours
+        soon = make_conversation(messenger_channel, "Soon", last_inbound_at=now - dt.timedelta(hours=20))  # in 4 hours
+        week = make_conversation(messenger_channel, "Week", last_inbound_at=now - dt.timedelta(hours=40))  # 7 days: in 128 hours
+        assert all_pages(agent_api, f"{URL}?sort=closing") == [soon.pk, reopened.pk, week.pk]
+
     def test_wildcards_in_the_query_are_plain_characters(self, agent_api, messenger_channel, make_conversation):
         percent = make_conversation(messenger_channel, "100% cotton")
         make_conversation(messenger_channel, "100 cotton")
