@@ -60,4 +60,7 @@ class SeedCatalogTests:
         assert "cod" not in PREPAID and {"custom", "bank_transfer"} <= PREPAID
         # The home courier collects its own cash on delivery, not the meet-up's.
         courier = DeliveryMethod.objects.get(type="hct")
-        assert {p.name for p in selectors.payment_method_list(delivery=courier)} == {"貨到付款", "信用卡 (線上刷卡)", "銀行轉帳"}
+        assert {p.name for p in selectors.payment_method_list(delivery=courier)} == {"貨到付款", "銀行轉帳"}
+        # No card gateway is connected: the card method is kept hidden, offered nowhere.
+        assert PaymentMethod.objects.get(type="card").is_hidden
+        assert not any(p.type == "card" for p in selectors.payment_method_list())

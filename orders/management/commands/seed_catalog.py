@@ -3,8 +3,9 @@ code, name or type and brought back to the demo values, never duplicated.
 
 Creates tagged products with colour/size variants, gifts, a pick-any promotion (任選 2 件 $990), an A+B
 bundle, a buy-2-get-1 on socks, a spend-and-save, coupons (SAVE100, TENOFF), saved order tags, every delivery type (one
-custom method hidden), the payment methods, and the commerce settings of the reference's worked example
-(prices include 5 % tax; store credit on, from NT$1,000, at most NT$50 per order).
+custom method hidden), the payment methods (the card one hidden: no card gateway is connected), and the commerce
+settings of the reference's worked example (prices include 5 % tax; store credit on, from NT$1,000, at most NT$50
+per order).
 """
 from __future__ import annotations
 
@@ -92,7 +93,7 @@ DELIVERY = [
 PAYMENTS = [
     (PaymentType.PICKUP_711, "7-11 取貨付款", ""),
     (PaymentType.PICKUP_FAMI, "全家取貨付款", ""),
-    (PaymentType.CARD, "信用卡 (線上刷卡)", ""),
+    (PaymentType.CARD, "信用卡 (線上刷卡)", ""),  # hidden below: no card gateway is connected yet
     (PaymentType.BANK_TRANSFER, "銀行轉帳", "請匯款至 示範銀行 (000) 帳號 0000-0000-0000，並上傳轉帳證明。"),
     (PaymentType.COD, "貨到付款", ""),
     (PaymentType.COD, "面交付現", "面交時付現。"),  # cash collected by the shop itself: nothing to pay online
@@ -176,8 +177,11 @@ class Command(BaseCommand):
 
         payments = {}  # by name
         for position, (kind, name, instructions) in enumerate(PAYMENTS):
+            # A card method needs a card gateway, which nothing connects yet: kept, hidden, so no order is taken with it
+            # (its customer would be asked for a transfer proof).
             payments[name], _ = PaymentMethod.objects.update_or_create(
-                type=kind, name=name, defaults={"instructions": instructions, "is_hidden": False, "position": position}
+                type=kind, name=name,
+                defaults={"instructions": instructions, "is_hidden": kind == PaymentType.CARD, "position": position},
             )
         for position, (kind, name, fee, threshold, hidden) in enumerate(DELIVERY):
             method, _ = DeliveryMethod.objects.update_or_create(
