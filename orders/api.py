@@ -749,19 +749,30 @@ class OrderAdjustmentOutputSerializer(serializers.Serializer):
         ref_name = "OrderAdjustment"
 
 
-class OrderOutputSerializer(serializers.Serializer):
+class OrderSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     number = StrictCharField()
     status = StrictCharField()
     status_label = StrictCharField(source="get_status_display")
     payment_status = StrictCharField()
+    payment_status_label = StrictCharField(source="get_payment_status_display")
     conversation_id = serializers.IntegerField(allow_null=True)
     customer_id = serializers.IntegerField(allow_null=True)
     delivery_name = StrictCharField(allow_blank=True)
+    payment_name = StrictCharField(allow_blank=True)
+    recipient = serializers.DictField()
+    total = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "OrderSummary"
+
+
+class OrderOutputSerializer(OrderSummarySerializer):
+    """An order whole: the list's summary, and everything else it was placed with."""
+
     delivery_type = StrictCharField(allow_blank=True)
     pickup_store = serializers.DictField()
-    recipient = serializers.DictField()
-    payment_name = StrictCharField(allow_blank=True)
     payment_type = StrictCharField(allow_blank=True)
     invoice = serializers.DictField()
     tags = serializers.ListField(child=StrictCharField())
@@ -772,8 +783,6 @@ class OrderOutputSerializer(serializers.Serializer):
     shipping_fee = serializers.IntegerField()
     tax = serializers.IntegerField()
     tax_included = serializers.BooleanField()
-    total = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
     lines = OrderLineOutputSerializer(many=True, source="lines.all")
     adjustments = OrderAdjustmentOutputSerializer(many=True, source="adjustments.all")
 
@@ -807,25 +816,6 @@ class OrderListFilterSerializer(serializers.Serializer):
 
     class Meta:
         ref_name = "OrderListFilter"
-
-
-class OrderSummarySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    number = StrictCharField()
-    status = StrictCharField()
-    status_label = StrictCharField(source="get_status_display")
-    payment_status = StrictCharField()
-    payment_status_label = StrictCharField(source="get_payment_status_display")
-    conversation_id = serializers.IntegerField(allow_null=True)
-    customer_id = serializers.IntegerField(allow_null=True)
-    delivery_name = StrictCharField(allow_blank=True)
-    payment_name = StrictCharField(allow_blank=True)
-    recipient = serializers.DictField()
-    total = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-
-    class Meta:
-        ref_name = "OrderSummary"
 
 
 class OrderPageSerializer(serializers.Serializer):
